@@ -1,0 +1,208 @@
+//! The assignment callback TaskRouter POSTs, typed.
+//!
+//! Built only from pairs whose signature has already been checked. Unknown fields are kept
+//! out of the typed form (they were still signed, with every other pair).
+
+use serde_json::{Map, Value};
+
+/// Why a signed callback cannot be routed. Its `Display` is the one-line 400 body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CallbackError {
+    #[error("the callback has no {0}")]
+    Missing(&'static str),
+    #[error("{0} is not a number")]
+    NotANumber(&'static str),
+    #[error("{field} is not a JSON object: {reason}")]
+    NotAnObject { field: &'static str, reason: String },
+}
+
+/// One assignment callback: the documented parameters, with both attribute sets parsed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AssignmentCallback {
+    pub reservation_sid: String,
+    pub task_sid: String,
+    pub worker_sid: String,
+    pub workspace_sid: String,
+    pub account_sid: Option<String>,
+    pub workflow_sid: Option<String>,
+    pub task_queue_sid: Option<String>,
+    /// Format not documented by Twilio, so it is kept as text.
+    pub timestamp: Option<String>,
+    /// Seconds, per the Task resource's `age` (the callback page does not say).
+    pub task_age: Option<f64>,
+    pub task_priority: Option<f64>,
+    /// Always a JSON object (empty when TaskRouter sent none).
+    pub task_attributes: Value,
+    /// Always a JSON object (empty when TaskRouter sent none).
+    pub worker_attributes: Value,
+}
+
+#[derive(Default)]
+struct Fields {
+    reservation_sid: Option<String>,
+    task_sid: Option<String>,
+    worker_sid: Option<String>,
+    workspace_sid: Option<String>,
+    account_sid: Option<String>,
+    workflow_sid: Option<String>,
+    task_queue_sid: Option<String>,
+    timestamp: Option<String>,
+    task_age: Option<String>,
+    task_priority: Option<String>,
+    task_attributes: Option<String>,
+    worker_attributes: Option<String>,
+}
+
+impl AssignmentCallback {
+    /// Types the decoded form pairs. A repeated documented field keeps its first value.
+    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, CallbackError> {
+        let mut fields = Fields::default();
+        for (key, value) in pairs {
+            let slot = match key.as_str() {
+                "ReservationSid" => &mut fields.reservation_sid,
+                "TaskSid" => &mut fields.task_sid,
+                "WorkerSid" => &mut fields.worker_sid,
+                "WorkspaceSid" => &mut fields.workspace_sid,
+                "AccountSid" => &mut fields.account_sid,
+                "WorkflowSid" => &mut fields.workflow_sid,
+                "TaskQueueSid" => &mut fields.task_queue_sid,
+                "Timestamp" => &mut fields.timestamp,
+                "TaskAge" => &mut fields.task_age,
+                "TaskPriority" => &mut fields.task_priority,
+                "TaskAttributes" => &mut fields.task_attributes,
+                "WorkerAttributes" => &mut fields.worker_attributes,
+                _ => continue,
+            };
+            if slot.is_none() {
+                *slot = Some(value);
+            }
+        }
+        Ok(Self {
+            reservation_sid: required(fields.reservation_sid, "ReservationSid")?,
+            task_sid: required(fields.task_sid, "TaskSid")?,
+            worker_sid: required(fields.worker_sid, "WorkerSid")?,
+            workspace_sid: required(fields.workspace_sid, "WorkspaceSid")?,
+            account_sid: fields.account_sid,
+            workflow_sid: fields.workflow_sid,
+            task_queue_sid: fields.task_queue_sid,
+            timestamp: fields.timestamp,
+            task_age: number(fields.task_age, "TaskAge")?,
+            task_priority: number(fields.task_priority, "TaskPriority")?,
+            task_attributes: attributes(fields.task_attributes, "TaskAttributes")?,
+            worker_attributes: attributes(fields.worker_attributes, "WorkerAttributes")?,
+        })
+    }
+}
+
+fn required(value: Option<String>, name: &'static str) -> Result<String, CallbackError> {
+    value
+        .filter(|v| !v.is_empty())
+        .ok_or(CallbackError::Missing(name))
+}
+
+fn number(value: Option<String>, name: &'static str) -> Result<Option<f64>, CallbackError> {
+    match value.as_deref().map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(text) => text
+            .parse::<f64>()
+            .ok()
+            .filter(|n| n.is_finite())
+            .map(Some)
+            .ok_or(CallbackError::NotANumber(name)),
+    }
+}
+
+fn attributes(value: Option<String>, field: &'static str) -> Result<Value, CallbackError> {
+    let Some(text) = value.filter(|t| !t.trim().is_empty()) else {
+        return Ok(Value::Object(Map::new()));
+    };
+    match serde_json::from_str::<Value>(&text) {
+        Ok(object @ Value::Object(_)) => Ok(object),
+        Ok(_) => Err(CallbackError::NotAnObject {
+            field,
+            reason: "it is JSON, but not an object".to_owned(),
+        }),
+        // serde_json's message names the line and column, never the text itself.
+        Err(error) => Err(CallbackError::NotAnObject {
+            field,
+            reason: error.to_string(),
+        }),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn minimal() -> Vec<(&'static str, &'static str)> {
+        vec![
+            ("ReservationSid", "WR1"),
+            ("TaskSid", "WT1"),
+            ("WorkerSid", "WK1"),
+            ("WorkspaceSid", "WS1"),
+        ]
+    }
+
+    #[test]
+    fn types_the_documented_fields_and_ignores_others() {
+        let mut list = minimal();
+        list.extend([
+            ("TaskAge", "42"),
+            ("TaskPriority", "5"),
+            ("TaskAttributes", r#"{"language":"es"}"#),
+            ("Unknown", "x"),
+        ]);
+        let callback = AssignmentCallback::from_pairs(pairs(&list)).unwrap();
+        assert_eq!(callback.task_age, Some(42.0));
+        assert_eq!(callback.task_priority, Some(5.0));
+        assert_eq!(callback.task_attributes["language"], "es");
+        assert_eq!(callback.worker_attributes, serde_json::json!({}));
+    }
+
+    #[test]
+    fn each_required_field_is_named_when_missing() {
+        for name in ["ReservationSid", "TaskSid", "WorkerSid", "WorkspaceSid"] {
+            let list: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != name).collect();
+            assert_eq!(
+                AssignmentCallback::from_pairs(pairs(&list)),
+                Err(CallbackError::Missing(name)),
+                "{name}"
+            );
+        }
+    }
+
+    #[test]
+    fn attributes_must_be_json_objects() {
+        for bad in ["[1,2]", "\"text\"", "{not json", "{\"a\":"] {
+            let mut list = minimal();
+            list.push(("WorkerAttributes", bad));
+            let error = AssignmentCallback::from_pairs(pairs(&list)).unwrap_err();
+            assert!(
+                matches!(
+                    error,
+                    CallbackError::NotAnObject {
+                        field: "WorkerAttributes",
+                        ..
+                    }
+                ),
+                "{bad}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn task_age_must_be_a_number() {
+        let mut list = minimal();
+        list.push(("TaskAge", "old"));
+        assert_eq!(
+            AssignmentCallback::from_pairs(pairs(&list)),
+            Err(CallbackError::NotANumber("TaskAge"))
+        );
+    }
+}

@@ -1,0 +1,431 @@
+//! Settings: built-in defaults, then the settings file, then the environment.
+//!
+//! Layers, each overriding the one before: the defaults compiled in (the shipped
+//! `config/default.toml`), the settings file (`--config FILE`, or `config/default.toml` in the
+//! working directory when it exists), `APP_<SECTION>__<KEY>`, then Twilio's usual variables
+//! (`TWILIO_ACCOUNT_SID`, `TWILIO_AUTH_TOKEN`, `TWILIO_API_KEY`, `TWILIO_API_SECRET`), which
+//! win because they are what every Twilio tool reads.
+
+use std::path::{Path, PathBuf};
+
+use config::{Config, Environment, File, FileFormat};
+use secrecy::{ExposeSecret, SecretString};
+use serde::{Deserialize, Deserializer};
+
+/// The settings file read when `--config` is not given (relative to the working directory).
+pub const DEFAULT_SETTINGS_FILE: &str = "config/default.toml";
+
+const BUILT_IN_DEFAULTS: &str = include_str!("../config/default.toml");
+
+/// Every key a settings file may hold, so that a typo is refused rather than ignored.
+const KNOWN_KEYS: &[&str] = &[
+    "server.host",
+    "server.port",
+    "server.shutdown_grace_secs",
+    "callback.path",
+    "callback.public_url",
+    "callback.verify_signature",
+    "callback.max_body_bytes",
+    "twilio.account_sid",
+    "twilio.auth_token",
+    "twilio.previous_auth_tokens",
+    "twilio.api_key",
+    "twilio.api_secret",
+    "twilio.api_base_url",
+    "twilio.reservation_endpoint",
+    "twilio.request_timeout_ms",
+    "twilio.update_deadline_secs",
+    "admin.host",
+    "admin.port",
+    "rules.path",
+    "log.format",
+];
+
+/// Why the settings cannot be used. Messages name the setting and how to fix it, and never
+/// carry a secret value.
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("cannot read settings: {0}")]
+    Read(#[from] config::ConfigError),
+    #[error("{file}: unknown setting `{key}`")]
+    UnknownKey { file: String, key: String },
+    #[error(
+        "TWILIO_AUTH_TOKEN is not set: it is needed to check X-Twilio-Signature \
+         (set TWILIO_AUTH_TOKEN, or twilio.auth_token in the settings file)"
+    )]
+    MissingAuthToken,
+    #[error("setting `{key}`: {problem}")]
+    Invalid { key: &'static str, problem: String },
+}
+
+/// All settings, typed. `Debug` shows secrets as `[REDACTED]`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub callback: CallbackSettings,
+    pub twilio: TwilioSettings,
+    pub admin: AdminSettings,
+    pub rules: RulesSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub shutdown_grace_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct CallbackSettings {
+    pub path: String,
+    pub public_url: String,
+    pub verify_signature: bool,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct TwilioSettings {
+    #[serde(deserialize_with = "optional_text")]
+    pub account_sid: Option<String>,
+    #[serde(deserialize_with = "optional_secret")]
+    pub auth_token: Option<SecretString>,
+    #[serde(deserialize_with = "secret_list")]
+    pub previous_auth_tokens: Vec<SecretString>,
+    #[serde(deserialize_with = "optional_text")]
+    pub api_key: Option<String>,
+    #[serde(deserialize_with = "optional_secret")]
+    pub api_secret: Option<SecretString>,
+    pub api_base_url: String,
+    pub reservation_endpoint: ReservationEndpoint,
+    pub request_timeout_ms: u64,
+    pub update_deadline_secs: u64,
+}
+
+/// Which of Twilio's two Reservation resources an update is sent to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum ReservationEndpoint {
+    Worker,
+    Task,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct AdminSettings {
+    pub host: String,
+    pub port: u16,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct RulesSettings {
+    /// Already resolved: a relative path from a settings file is made relative to its folder.
+    pub path: PathBuf,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct LogSettings {
+    pub format: LogFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+impl Settings {
+    /// Reads the settings from `file` (or the default file when present) and the process
+    /// environment, then checks them.
+    pub fn load(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let environment: Vec<(String, String)> = std::env::vars().collect();
+        Self::load_with(file, &environment)
+    }
+
+    /// As [`Settings::load`], with the environment given, so tests need not touch the
+    /// process's own.
+    pub fn load_with(
+        file: Option<&Path>,
+        environment: &[(String, String)],
+    ) -> Result<Self, SettingsError> {
+        let settings = Self::read_with(file, environment)?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Reads the settings without the whole-settings checks: enough for `healthcheck`, which
+    /// only needs to know where the service listens.
+    pub fn read(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let environment: Vec<(String, String)> = std::env::vars().collect();
+        Self::read_with(file, &environment)
+    }
+
+    fn read_with(
+        file: Option<&Path>,
+        environment: &[(String, String)],
+    ) -> Result<Self, SettingsError> {
+        let file = match file {
+            Some(path) => Some(path.to_path_buf()),
+            None => Some(PathBuf::from(DEFAULT_SETTINGS_FILE)).filter(|p| p.is_file()),
+        };
+        let mut builder =
+            Config::builder().add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml));
+        let mut rules_base = PathBuf::new();
+        if let Some(path) = &file {
+            let layer = Config::builder()
+                .add_source(File::from(path.as_path()).format(FileFormat::Toml))
+                .build()?;
+            check_known_keys(&layer, path)?;
+            if layer.get_string("rules.path").is_ok() {
+                rules_base = path.parent().map(Path::to_path_buf).unwrap_or_default();
+            }
+            builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
+        }
+        let lookup = |name: &str| {
+            environment
+                .iter()
+                .find(|(key, _)| key == name)
+                .map(|(_, value)| value.clone())
+                .filter(|value| !value.is_empty())
+        };
+        for (variable, key) in [
+            ("TWILIO_ACCOUNT_SID", "twilio.account_sid"),
+            ("TWILIO_AUTH_TOKEN", "twilio.auth_token"),
+            ("TWILIO_API_KEY", "twilio.api_key"),
+            ("TWILIO_API_SECRET", "twilio.api_secret"),
+        ] {
+            builder = builder.set_override_option(key, lookup(variable))?;
+        }
+        if lookup("APP_RULES__PATH").is_some() {
+            // A path from the environment is taken from the working directory.
+            rules_base = PathBuf::new();
+        }
+        let app_environment = environment
+            .iter()
+            .filter(|(key, _)| key.starts_with("APP_"))
+            .map(|(key, value)| (key.clone(), value.clone()))
+            .collect();
+        builder = builder.add_source(
+            Environment::with_prefix("APP")
+                .prefix_separator("_")
+                .separator("__")
+                .source(Some(app_environment)),
+        );
+        let mut settings: Settings = builder.build()?.try_deserialize()?;
+        if settings.rules.path.is_relative() {
+            settings.rules.path = rules_base.join(&settings.rules.path);
+        }
+        Ok(settings)
+    }
+
+    /// Whole-settings checks that serde cannot express.
+    fn validate(&self) -> Result<(), SettingsError> {
+        if self.callback.verify_signature && self.twilio.auth_token.is_none() {
+            return Err(SettingsError::MissingAuthToken);
+        }
+        if !self.callback.path.starts_with('/') {
+            return Err(invalid("callback.path", "must start with `/`"));
+        }
+        check_http_url("callback.public_url", &self.callback.public_url)?;
+        if self.callback.public_url.contains('#') {
+            return Err(invalid(
+                "callback.public_url",
+                "must not hold a `#fragment`: Twilio never sends it, so it is not signed",
+            ));
+        }
+        check_http_url("twilio.api_base_url", &self.twilio.api_base_url)?;
+        if self.callback.max_body_bytes == 0 {
+            return Err(invalid("callback.max_body_bytes", "must be above 0"));
+        }
+        if self.twilio.request_timeout_ms == 0 {
+            return Err(invalid("twilio.request_timeout_ms", "must be above 0"));
+        }
+        if self.twilio.api_key.is_some() != self.twilio.api_secret.is_some() {
+            return Err(invalid(
+                "twilio.api_key",
+                "an API key and its secret go together: set both TWILIO_API_KEY and \
+                 TWILIO_API_SECRET, or neither",
+            ));
+        }
+        Ok(())
+    }
+
+    /// The tokens a callback signature may be made with: the current one first.
+    pub fn signing_tokens(&self) -> Vec<SecretString> {
+        self.twilio
+            .auth_token
+            .iter()
+            .chain(&self.twilio.previous_auth_tokens)
+            .filter(|token| !token.expose_secret().is_empty())
+            .cloned()
+            .collect()
+    }
+}
+
+fn invalid(key: &'static str, problem: &str) -> SettingsError {
+    SettingsError::Invalid {
+        key,
+        problem: problem.to_owned(),
+    }
+}
+
+fn check_http_url(key: &'static str, value: &str) -> Result<(), SettingsError> {
+    match reqwest::Url::parse(value) {
+        Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
+        Ok(_) => Err(invalid(
+            key,
+            "must be an http:// or https:// URL with a host",
+        )),
+        Err(error) => Err(SettingsError::Invalid {
+            key,
+            problem: format!("is not a URL ({error})"),
+        }),
+    }
+}
+
+fn check_known_keys(layer: &Config, path: &Path) -> Result<(), SettingsError> {
+    let table: config::Map<String, config::Value> = layer.clone().try_deserialize()?;
+    for (section, value) in table {
+        let keys: Vec<String> = match value.clone().into_table() {
+            Ok(inner) => inner
+                .into_keys()
+                .map(|k| format!("{section}.{k}"))
+                .collect(),
+            Err(_) => vec![section],
+        };
+        if let Some(key) = keys.into_iter().find(|k| !KNOWN_KEYS.contains(&k.as_str())) {
+            return Err(SettingsError::UnknownKey {
+                file: path.display().to_string(),
+                key,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::Error> {
+    let text = String::deserialize(d)?;
+    Ok(Some(text).filter(|t| !t.is_empty()))
+}
+
+fn optional_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
+    let secret = SecretString::deserialize(d)?;
+    Ok(Some(secret).filter(|s| !s.expose_secret().is_empty()))
+}
+
+/// A list in a file, or one comma-separated string from the environment.
+fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<String>),
+        One(String),
+    }
+    let items = match OneOrMany::deserialize(d)? {
+        OneOrMany::Many(list) => list,
+        OneOrMany::One(text) => text.split(',').map(str::to_owned).collect(),
+    };
+    Ok(items
+        .into_iter()
+        .map(|item| item.trim().to_owned())
+        .filter(|item| !item.is_empty())
+        .map(SecretString::from)
+        .collect())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    fn built_in() -> Option<&'static Path> {
+        // A file that does not set anything beyond the defaults.
+        None
+    }
+
+    #[test]
+    fn environment_overrides_the_defaults_and_twilio_names_are_honoured() {
+        let settings = Settings::load_with(
+            built_in(),
+            &env(&[
+                ("TWILIO_AUTH_TOKEN", "token-a"),
+                ("APP_SERVER__PORT", "9100"),
+                ("APP_CALLBACK__PUBLIC_URL", "https://example.com/x"),
+                ("APP_TWILIO__PREVIOUS_AUTH_TOKENS", "old-1, old-2"),
+                ("APP_RULES__PATH", "somewhere/rules.toml"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.port, 9100);
+        assert_eq!(settings.callback.public_url, "https://example.com/x");
+        let tokens: Vec<String> = settings
+            .signing_tokens()
+            .iter()
+            .map(|t| t.expose_secret().to_owned())
+            .collect();
+        assert_eq!(tokens, ["token-a", "old-1", "old-2"]);
+        assert_eq!(settings.rules.path, PathBuf::from("somewhere/rules.toml"));
+    }
+
+    #[test]
+    fn a_missing_auth_token_names_the_variable_to_set() {
+        let error = Settings::load_with(built_in(), &env(&[])).unwrap_err();
+        assert!(matches!(error, SettingsError::MissingAuthToken));
+        assert!(error.to_string().contains("TWILIO_AUTH_TOKEN"));
+    }
+
+    #[test]
+    fn no_token_is_needed_when_signatures_are_not_checked() {
+        let settings = Settings::load_with(
+            built_in(),
+            &env(&[("APP_CALLBACK__VERIFY_SIGNATURE", "false")]),
+        )
+        .unwrap();
+        assert!(!settings.callback.verify_signature);
+    }
+
+    #[test]
+    fn debug_output_hides_every_secret() {
+        let settings = Settings::load_with(
+            built_in(),
+            &env(&[
+                ("TWILIO_AUTH_TOKEN", "very-secret-token"),
+                ("TWILIO_API_KEY", "SK123"),
+                ("TWILIO_API_SECRET", "very-secret-key"),
+                ("APP_TWILIO__PREVIOUS_AUTH_TOKENS", "very-secret-old"),
+            ]),
+        )
+        .unwrap();
+        let printed = format!("{settings:?}");
+        assert!(!printed.contains("very-secret"), "{printed}");
+    }
+
+    #[test]
+    fn a_relative_rules_path_in_a_file_is_taken_from_its_folder() {
+        let dir = std::env::temp_dir().join(format!("ar-settings-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("settings.toml");
+        std::fs::write(&file, "[rules]\npath = \"my-rules.toml\"\n").unwrap();
+        let settings =
+            Settings::load_with(Some(&file), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+        assert_eq!(settings.rules.path, dir.join("my-rules.toml"));
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn an_unknown_key_in_the_file_is_refused() {
+        let dir = std::env::temp_dir().join(format!("ar-settings-typo-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("settings.toml");
+        std::fs::write(&file, "[server]\nprot = 1\n").unwrap();
+        let error =
+            Settings::load_with(Some(&file), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap_err();
+        assert!(error.to_string().contains("server.prot"), "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+}

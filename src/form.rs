@@ -1,0 +1,138 @@
+//! Strict `application/x-www-form-urlencoded` decoding.
+//!
+//! The signature covers the decoded pairs, so decoding must be exact: `+` is a space, every
+//! `%` starts a two-digit hex escape, and the decoded bytes must be UTF-8. Lenient decoders
+//! keep a bad escape as literal text; we refuse it instead, because Twilio never sends one and
+//! a guess would sign something other than what was sent.
+
+/// Why a body is not a well-formed form.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    #[error("malformed form body: `%` at byte {0} is not followed by two hex digits")]
+    BadEscape(usize),
+    #[error("malformed form body: the pair starting at byte {0} is not valid UTF-8 once decoded")]
+    NotUtf8(usize),
+    #[error("malformed form body: more than {0} pairs")]
+    TooManyPairs(usize),
+}
+
+/// More pairs than any callback carries (TaskRouter sends a dozen). Bounds the work a
+/// stranger can cause before the signature is checked.
+pub const MAX_PAIRS: usize = 1_000;
+
+/// Decodes a form body into its pairs, in arrival order, repeated keys kept. Empty segments
+/// (`a=1&&b=2`) are skipped, as every form decoder does; a segment without `=` is a key with
+/// an empty value.
+pub fn parse(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
+    let mut pairs = Vec::with_capacity(16);
+    let mut offset = 0;
+    for segment in body.split(|&b| b == b'&') {
+        let start = offset;
+        offset += segment.len() + 1;
+        if segment.is_empty() {
+            continue;
+        }
+        if pairs.len() == MAX_PAIRS {
+            return Err(FormError::TooManyPairs(MAX_PAIRS));
+        }
+        let eq = segment.iter().position(|&b| b == b'=');
+        let (key, value) = match eq {
+            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
+            None => (segment, &segment[segment.len()..]),
+        };
+        let key = decode(key, start)?;
+        let value = decode(value, start + eq.map_or(segment.len(), |eq| eq + 1))?;
+        pairs.push((key, value));
+    }
+    Ok(pairs)
+}
+
+fn decode(raw: &[u8], start: usize) -> Result<String, FormError> {
+    // Fast path: most keys and many values need no decoding at all.
+    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+        return std::str::from_utf8(raw)
+            .map(str::to_owned)
+            .map_err(|_| FormError::NotUtf8(start));
+    }
+    let mut out = Vec::with_capacity(raw.len());
+    let mut i = 0;
+    while i < raw.len() {
+        match raw[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = raw
+                    .get(i + 1..i + 3)
+                    .ok_or(FormError::BadEscape(start + i))?;
+                let high = hex_value(hex[0]).ok_or(FormError::BadEscape(start + i))?;
+                let low = hex_value(hex[1]).ok_or(FormError::BadEscape(start + i))?;
+                out.push(high << 4 | low);
+                i += 2;
+            }
+            byte => out.push(byte),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).map_err(|_| FormError::NotUtf8(start))
+}
+
+fn hex_value(byte: u8) -> Option<u8> {
+    (byte as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn decodes_plus_and_escapes_and_keeps_order_and_repeats() {
+        let decoded = parse(b"b=%2B1+415&a=x&b=caf%C3%A9&flag").unwrap();
+        assert_eq!(
+            decoded,
+            pairs(&[("b", "+1 415"), ("a", "x"), ("b", "café"), ("flag", "")])
+        );
+    }
+
+    #[test]
+    fn round_trips_what_serde_urlencoded_writes() {
+        let original = pairs(&[
+            ("TaskAttributes", r#"{"a":"b & c","n":1.5}"#),
+            ("Weird Key=", "100% ☎"),
+        ]);
+        let body = serde_urlencoded::to_string(&original).unwrap();
+        assert_eq!(parse(body.as_bytes()).unwrap(), original);
+    }
+
+    #[test]
+    fn skips_empty_segments() {
+        assert_eq!(parse(b"&a=1&&").unwrap(), pairs(&[("a", "1")]));
+        assert_eq!(parse(b"").unwrap(), pairs(&[]));
+    }
+
+    #[test]
+    fn refuses_bad_escapes_with_their_position() {
+        assert_eq!(parse(b"a=%zz"), Err(FormError::BadEscape(2)));
+        assert_eq!(parse(b"a=1&b=%4"), Err(FormError::BadEscape(6)));
+        assert_eq!(parse(b"a%=1"), Err(FormError::BadEscape(1)));
+    }
+
+    #[test]
+    fn refuses_invalid_utf8() {
+        assert!(matches!(parse(b"a=%FF%FE"), Err(FormError::NotUtf8(_))));
+        assert!(matches!(parse(b"a=\xff"), Err(FormError::NotUtf8(_))));
+    }
+
+    #[test]
+    fn refuses_too_many_pairs() {
+        let body = "a=1&".repeat(MAX_PAIRS + 1);
+        assert_eq!(
+            parse(body.as_bytes()),
+            Err(FormError::TooManyPairs(MAX_PAIRS))
+        );
+    }
+}

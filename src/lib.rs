@@ -1,0 +1,16 @@
+//! assignment-router: answers Twilio TaskRouter assignment callbacks with the instruction the
+//! operator's rules choose, after proving that Twilio sent them.
+
+pub mod answer;
+pub mod callback;
+pub mod cli;
+pub mod configuration;
+pub mod form;
+pub mod instruction;
+pub mod probe;
+pub mod routes;
+pub mod rules;
+pub mod signature;
+pub mod startup;
+pub mod state;
+pub mod telemetry;

@@ -1,0 +1,161 @@
+//! `POST {callback.path}`: the assignment callback.
+//!
+//! The order of checks is the contract: media type (415), size (413), form syntax (400),
+//! signature (403), then the callback's own fields (400). Nothing about the callback is
+//! evaluated before its signature holds.
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
+use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use futures_util::StreamExt;
+use tracing_actix_web::RootSpan;
+
+use crate::callback::{AssignmentCallback, CallbackError};
+use crate::form::{self, FormError};
+use crate::rules::context::CallbackContext;
+use crate::signature::{Payload, SignatureError};
+use crate::state::AppState;
+
+/// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
+/// none); neither `Display` nor `Debug` ever holds a signature or a token.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignmentError {
+    #[error("the body must be application/x-www-form-urlencoded")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the body could not be read: {0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Form(#[from] FormError),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+}
+
+impl AssignmentError {
+    /// A fixed label for the span's `outcome` and for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            AssignmentError::UnsupportedMediaType => "unsupported_media_type",
+            AssignmentError::TooLarge(_) => "payload_too_large",
+            AssignmentError::Signature(_) => "forbidden",
+            AssignmentError::Unreadable(_)
+            | AssignmentError::Form(_)
+            | AssignmentError::Callback(_) => "bad_request",
+        }
+    }
+}
+
+impl ResponseError for AssignmentError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AssignmentError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            AssignmentError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AssignmentError::Signature(_) => StatusCode::FORBIDDEN,
+            AssignmentError::Unreadable(_)
+            | AssignmentError::Form(_)
+            | AssignmentError::Callback(_) => StatusCode::BAD_REQUEST,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut response = HttpResponse::build(self.status_code());
+        if let AssignmentError::Signature(_) = self {
+            // Say nothing to a forger about what failed.
+            return response.finish();
+        }
+        response
+            .content_type("text/plain; charset=utf-8")
+            .body(format!("{self}\n"))
+    }
+}
+
+/// Answers one assignment callback.
+pub async fn receive(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<AppState>,
+    span: RootSpan,
+) -> Result<HttpResponse, AssignmentError> {
+    let outcome = answer(&request, payload, &state, &span).await;
+    match &outcome {
+        Ok(_) => {
+            span.record("outcome", "answered");
+            tracing::info!("callback answered");
+        }
+        Err(error) => {
+            span.record("outcome", error.outcome());
+            tracing::warn!(reason = %error, "callback refused");
+        }
+    }
+    outcome
+}
+
+async fn answer(
+    request: &HttpRequest,
+    payload: web::Payload,
+    state: &AppState,
+    span: &RootSpan,
+) -> Result<HttpResponse, AssignmentError> {
+    check_media_type(request)?;
+    let body = read_body(request, payload, state.max_body_bytes).await?;
+    let pairs = form::parse(&body)?;
+    if let Some(verifier) = &state.verifier {
+        let header = request
+            .headers()
+            .get("x-twilio-signature")
+            .map(|value| value.to_str().unwrap_or(""));
+        verifier.verify(request.uri().query(), Payload::Form(&pairs), header)?;
+    }
+    let callback = AssignmentCallback::from_pairs(pairs)?;
+    span.record("task_sid", callback.task_sid.as_str());
+    span.record("reservation_sid", callback.reservation_sid.as_str());
+    span.record("worker_sid", callback.worker_sid.as_str());
+    let decision = state.rules.decide(&CallbackContext::new(&callback));
+    span.record("rule", decision.rule);
+    span.record("instruction", decision.instruction.name());
+    span.record("delivery", decision.delivery.name());
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .body(decision.answer))
+}
+
+fn check_media_type(request: &HttpRequest) -> Result<(), AssignmentError> {
+    let essence = request
+        .headers()
+        .get(CONTENT_TYPE)
+        .and_then(|value| value.to_str().ok())
+        .map(|value| value.split(';').next().unwrap_or("").trim());
+    match essence {
+        Some(e) if e.eq_ignore_ascii_case("application/x-www-form-urlencoded") => Ok(()),
+        _ => Err(AssignmentError::UnsupportedMediaType),
+    }
+}
+
+/// Reads at most `limit` bytes: a declared length over it is refused before reading, and a
+/// body that grows past it is refused as soon as it does.
+async fn read_body(
+    request: &HttpRequest,
+    mut payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, AssignmentError> {
+    let declared = request
+        .headers()
+        .get(CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > limit) {
+        return Err(AssignmentError::TooLarge(limit));
+    }
+    let mut body = web::BytesMut::with_capacity(declared.unwrap_or(1024).min(limit));
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| AssignmentError::Unreadable(e.to_string()))?;
+        if body.len() + chunk.len() > limit {
+            return Err(AssignmentError::TooLarge(limit));
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
+}

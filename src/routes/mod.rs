@@ -1,0 +1,4 @@
+//! HTTP handlers.
+
+pub mod assignment;
+pub mod health;

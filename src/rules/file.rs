@@ -1,0 +1,510 @@
+//! Reading a rules file and checking everything in it before any callback is answered.
+//!
+//! The TOML is read into a plain table and checked by hand rather than through
+//! `deny_unknown_fields`, so that *every* problem is reported at once, each naming its rule
+//! and field, instead of only the first one serde meets.
+
+use std::collections::HashSet;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use toml::{Table, Value};
+
+use super::expression::{self, Expr};
+use super::problem::{Place, Problem};
+use super::template::Template;
+use super::{Delivery, FieldValue, Rule, RuleSet};
+use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text, quote_list};
+
+/// Why a rules file cannot be used: every problem found in it.
+#[derive(Debug)]
+pub struct RulesError {
+    pub file: PathBuf,
+    pub problems: Vec<Problem>,
+}
+
+impl fmt::Display for RulesError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let count = self.problems.len();
+        write!(
+            f,
+            "{}: {count} problem{}",
+            self.file.display(),
+            if count == 1 { "" } else { "s" }
+        )?;
+        for problem in &self.problems {
+            write!(f, "\n{}: {problem}", self.file.display())?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RulesError {}
+
+/// Reads and checks the rules file at `path`.
+pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
+    let fail = |message: String| RulesError {
+        file: path.to_path_buf(),
+        problems: vec![Problem::new(&Place::File, None, message)],
+    };
+    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
+    parse(&text).map_err(|problems| RulesError {
+        file: path.to_path_buf(),
+        problems,
+    })
+}
+
+/// Checks the text of a rules file; on failure, every problem found.
+pub fn parse(text: &str) -> Result<RuleSet, Vec<Problem>> {
+    let table: Table = match text.parse() {
+        Ok(table) => table,
+        Err(error) => return Err(vec![toml_problem(text, &error)]),
+    };
+    let mut checker = Checker::new();
+    let rules = checker.rules(&table);
+    let default = checker.default(&table);
+    for key in table.keys() {
+        match key.as_str() {
+            "rules" | "default" => {}
+            "schedules" => checker.problem(
+                &Place::File,
+                Some("schedules"),
+                "schedules are not supported yet: remove [schedules] (and any schedule.NAME)",
+            ),
+            other => checker.problem(
+                &Place::File,
+                None,
+                format!("unknown table `{other}`: a rules file holds [[rules]] and [default]"),
+            ),
+        }
+    }
+    match default {
+        Some(default) if checker.problems.is_empty() => {
+            Ok(RuleSet::new(rules, default, checker.warnings))
+        }
+        _ => Err(checker.problems),
+    }
+}
+
+fn toml_problem(text: &str, error: &toml::de::Error) -> Problem {
+    let message = error.message().to_owned();
+    let Some(span) = error.span() else {
+        return Problem::new(&Place::File, None, format!("not valid TOML: {message}"));
+    };
+    let before = &text[..span.start.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    let column = before[line_start..].chars().count() + 1;
+    let source_line = text[line_start..].lines().next().unwrap_or("");
+    Problem::new(
+        &Place::File,
+        None,
+        format!("not valid TOML at line {line}, column {column}: {message}"),
+    )
+    .with_snippet(format!("{source_line}\n{}^", " ".repeat(column - 1)))
+}
+
+/// What a rule and the default have in common: what to do, how, and with which values.
+type RuleBody = (
+    InstructionKind,
+    Delivery,
+    Vec<(&'static FieldSpec, FieldValue)>,
+);
+
+struct Checker {
+    problems: Vec<Problem>,
+    warnings: Vec<Problem>,
+}
+
+impl Checker {
+    fn new() -> Self {
+        Self {
+            problems: Vec::new(),
+            warnings: Vec::new(),
+        }
+    }
+
+    fn problem(&mut self, place: &Place, field: Option<&str>, message: impl Into<String>) {
+        self.problems.push(Problem::new(place, field, message));
+    }
+
+    fn rules(&mut self, table: &Table) -> Vec<Rule> {
+        let entries = match table.get("rules") {
+            None => return Vec::new(),
+            Some(Value::Array(entries)) => entries,
+            Some(_) => {
+                self.problem(
+                    &Place::File,
+                    Some("rules"),
+                    "`rules` must be an array of tables: write each rule as [[rules]]",
+                );
+                return Vec::new();
+            }
+        };
+        let mut names = HashSet::new();
+        let mut rules = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let number = index + 1;
+            let Value::Table(entry) = entry else {
+                let place = Place::Rule { number, name: None };
+                self.problem(&place, None, "each rule must be a table ([[rules]])");
+                continue;
+            };
+            let name = match entry.get("name") {
+                Some(Value::String(name)) if !name.trim().is_empty() => Some(name.clone()),
+                _ => None,
+            };
+            let place = Place::Rule {
+                number,
+                name: name.clone(),
+            };
+            match (&name, entry.get("name")) {
+                (Some(name), _) if !names.insert(name.clone()) => self.problem(
+                    &place,
+                    Some("name"),
+                    "another rule already has this name; names must be unique",
+                ),
+                (Some(_), _) => {}
+                (None, None) => self.problem(&place, Some("name"), "every rule needs a name"),
+                (None, Some(_)) => self.problem(&place, Some("name"), "must be a non-empty string"),
+            }
+            let when = self.when(&place, entry.get("when"));
+            if let Some(rule) = self.rule_body(&place, entry, &["name", "when"]) {
+                let (instruction, delivery, fields) = rule;
+                rules.push(Rule::new(
+                    name.unwrap_or_default(),
+                    when,
+                    instruction,
+                    delivery,
+                    fields,
+                ));
+            }
+        }
+        rules
+    }
+
+    fn default(&mut self, table: &Table) -> Option<Rule> {
+        let place = Place::Default;
+        let entry = match table.get("default") {
+            Some(Value::Table(entry)) => entry,
+            Some(_) => {
+                self.problem(&place, None, "`default` must be a table: write [default]");
+                return None;
+            }
+            None => {
+                self.problem(
+                    &Place::File,
+                    Some("default"),
+                    "a [default] table is required: it answers when no rule does \
+                     (for example: [default] instruction = \"accept\")",
+                );
+                return None;
+            }
+        };
+        for key in ["name", "when"] {
+            if entry.contains_key(key) {
+                self.problem(
+                    &place,
+                    Some(key),
+                    format!("[default] takes no `{key}`: it answers whenever no rule does"),
+                );
+            }
+        }
+        let (instruction, delivery, fields) = self.rule_body(&place, entry, &["name", "when"])?;
+        if fields
+            .iter()
+            .any(|(_, value)| matches!(value, FieldValue::Text(t) if !t.is_static()))
+        {
+            self.problem(
+                &place,
+                None,
+                "[default] cannot hold templates: it must answer every callback, even one \
+                 that lacks the values a template needs",
+            );
+            return None;
+        }
+        Some(Rule::new(
+            "default".to_owned(),
+            None,
+            instruction,
+            delivery,
+            fields,
+        ))
+    }
+
+    fn when(&mut self, place: &Place, value: Option<&Value>) -> Option<Expr> {
+        let source = match value? {
+            Value::String(source) => source,
+            _ => {
+                self.problem(
+                    place,
+                    Some("when"),
+                    "must be a string holding an expression",
+                );
+                return None;
+            }
+        };
+        match expression::parse(source) {
+            Ok(expr) => {
+                for schedule in expr.schedules() {
+                    self.problem(
+                        place,
+                        Some("when"),
+                        format!("unknown schedule `{schedule}`: schedules are not supported yet"),
+                    );
+                }
+                Some(expr)
+            }
+            Err(error) => {
+                self.problems.push(
+                    Problem::new(place, Some("when"), error.to_string())
+                        .with_snippet(error.snippet(source)),
+                );
+                None
+            }
+        }
+    }
+
+    /// `instruction`, `delivery` and the instruction's fields; `skip` lists keys handled by
+    /// the caller.
+    fn rule_body(&mut self, place: &Place, entry: &Table, skip: &[&str]) -> Option<RuleBody> {
+        let instruction = self.instruction(place, entry.get("instruction"));
+        let delivery = self.delivery(place, entry.get("delivery"), instruction);
+        let mut fields = Vec::new();
+        let mut complete = instruction.is_some() && delivery.is_some();
+        for (key, value) in entry {
+            if skip.contains(&key.as_str()) || key == "instruction" || key == "delivery" {
+                continue;
+            }
+            let Some(instruction) = instruction else {
+                continue;
+            };
+            let Some(spec) = instruction.fields().iter().find(|spec| spec.key == key) else {
+                self.problem(place, Some(key), unknown_key_message(instruction, key));
+                complete = false;
+                continue;
+            };
+            match self.field(place, spec, value) {
+                Some(value) => fields.push((spec, value)),
+                None => complete = false,
+            }
+        }
+        if let Some(instruction) = instruction {
+            for spec in instruction.fields().iter().filter(|s| s.required) {
+                if !entry.contains_key(spec.key) {
+                    self.problem(
+                        place,
+                        Some(spec.key),
+                        format!("`{instruction}` needs `{}`", spec.key),
+                    );
+                    complete = false;
+                }
+            }
+            if instruction == InstructionKind::Dequeue && !entry.contains_key("from") {
+                self.warnings.push(Problem::new(
+                    place,
+                    Some("from"),
+                    "dequeue without `from`: TaskRouter then uses the number the caller \
+                     dialled, and fails with error 40132 when the Task did not come from \
+                     <Enqueue>; set the caller ID explicitly",
+                ));
+            }
+        }
+        // Keep the file's order of keys out of the answer: the table's order is the spec's.
+        fields.sort_by_key(|(spec, _)| {
+            instruction
+                .map(|i| i.fields().iter().position(|s| s == *spec))
+                .unwrap_or_default()
+        });
+        match (complete, instruction, delivery) {
+            (true, Some(instruction), Some(delivery)) => Some((instruction, delivery, fields)),
+            _ => None,
+        }
+    }
+
+    fn instruction(&mut self, place: &Place, value: Option<&Value>) -> Option<InstructionKind> {
+        let names: Vec<&str> = InstructionKind::ALL.iter().map(|k| k.name()).collect();
+        match value {
+            None => self.problem(
+                place,
+                Some("instruction"),
+                format!("missing: one of {}", quote_list(&names)),
+            ),
+            Some(Value::String(name)) => match InstructionKind::parse(name) {
+                Some(kind) => return Some(kind),
+                None => self.problem(
+                    place,
+                    Some("instruction"),
+                    format!("`{name}` is not one of {}", quote_list(&names)),
+                ),
+            },
+            Some(_) => self.problem(
+                place,
+                Some("instruction"),
+                format!("must be a string: one of {}", quote_list(&names)),
+            ),
+        }
+        None
+    }
+
+    fn delivery(
+        &mut self,
+        place: &Place,
+        value: Option<&Value>,
+        instruction: Option<InstructionKind>,
+    ) -> Option<Delivery> {
+        let delivery = match value {
+            None => Delivery::Inline,
+            Some(Value::String(name)) if name == "inline" => Delivery::Inline,
+            Some(Value::String(name)) if name == "rest" => Delivery::Rest,
+            Some(_) => {
+                self.problem(place, Some("delivery"), "must be \"inline\" or \"rest\"");
+                return None;
+            }
+        };
+        if instruction == Some(InstructionKind::Conference) {
+            let why = if delivery == Delivery::Inline {
+                "`conference` is only delivered over REST (delivery = \"rest\"), and "
+            } else {
+                ""
+            };
+            self.problem(
+                place,
+                Some("instruction"),
+                format!("{why}REST delivery is not supported yet"),
+            );
+            return None;
+        }
+        if delivery == Delivery::Rest {
+            self.problem(
+                place,
+                Some("delivery"),
+                "delivery = \"rest\" is not supported yet: use \"inline\"",
+            );
+            return None;
+        }
+        Some(delivery)
+    }
+
+    fn field(&mut self, place: &Place, spec: &FieldSpec, value: &Value) -> Option<FieldValue> {
+        let key = Some(spec.key);
+        match (spec.kind, value) {
+            (FieldKind::Integer { min, max }, Value::Integer(n)) => {
+                if (min..=max).contains(n) {
+                    return Some(FieldValue::Integer(*n));
+                }
+                self.problem(place, key, format!("{n} is out of range: {min} to {max}"));
+            }
+            (FieldKind::Integer { min, max }, _) => self.problem(
+                place,
+                key,
+                format!("must be a whole number from {min} to {max}"),
+            ),
+            (FieldKind::Bool, Value::Boolean(b)) => return Some(FieldValue::Bool(*b)),
+            (FieldKind::Bool, _) => self.problem(place, key, "must be true or false"),
+            (FieldKind::Events(allowed), Value::Array(items)) => {
+                return self.events(place, spec, allowed, items);
+            }
+            (FieldKind::Events(allowed), _) => self.problem(
+                place,
+                key,
+                format!("must be a list of events from {}", quote_list(allowed)),
+            ),
+            // `beep = true` reads naturally; the API takes the word.
+            (FieldKind::Choice(options), Value::Boolean(b)) if options.contains(&"true") => {
+                return Some(FieldValue::Text(Template::literal(b.to_string())));
+            }
+            (kind, Value::String(text)) => return self.text(place, spec, kind, text),
+            (_, _) => self.problem(place, key, "must be a string"),
+        }
+        None
+    }
+
+    fn text(
+        &mut self,
+        place: &Place,
+        spec: &FieldSpec,
+        kind: FieldKind,
+        text: &str,
+    ) -> Option<FieldValue> {
+        let template = match Template::parse(text) {
+            Ok(template) => template,
+            Err(error) => {
+                self.problems.push(
+                    Problem::new(place, Some(spec.key), format!("template: {error}"))
+                        .with_snippet(error.snippet(text)),
+                );
+                return None;
+            }
+        };
+        if let Some(schedule) = template.paths().iter().find_map(|p| p.schedule_name()) {
+            self.problem(
+                place,
+                Some(spec.key),
+                format!("unknown schedule `{schedule}`: schedules are not supported yet"),
+            );
+            return None;
+        }
+        if let Some(literal) = template.as_static()
+            && let Some(reason) = check_text(kind, literal)
+        {
+            self.problem(place, Some(spec.key), reason);
+            return None;
+        }
+        Some(FieldValue::Text(template))
+    }
+
+    fn events(
+        &mut self,
+        place: &Place,
+        spec: &FieldSpec,
+        allowed: &[&str],
+        items: &[Value],
+    ) -> Option<FieldValue> {
+        if items.is_empty() {
+            self.problem(
+                place,
+                Some(spec.key),
+                "lists no event: leave the key out to use TaskRouter's default",
+            );
+            return None;
+        }
+        let mut events = Vec::new();
+        for item in items {
+            match item {
+                Value::String(event) if allowed.contains(&event.as_str()) => {
+                    if !events.contains(event) {
+                        events.push(event.clone());
+                    }
+                }
+                other => {
+                    let shown = other
+                        .as_str()
+                        .map_or_else(|| other.to_string(), str::to_owned);
+                    self.problem(
+                        place,
+                        Some(spec.key),
+                        format!("`{shown}` is not one of {}", quote_list(allowed)),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(FieldValue::Events(events))
+    }
+}
+
+fn unknown_key_message(instruction: InstructionKind, key: &str) -> String {
+    let keys: Vec<&str> = instruction.fields().iter().map(|s| s.key).collect();
+    if keys.is_empty() {
+        format!("unknown key `{key}`: `{instruction}` takes no other keys")
+    } else {
+        format!(
+            "unknown key `{key}`: `{instruction}` takes {}",
+            keys.iter()
+                .map(|k| format!("`{k}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        )
+    }
+}

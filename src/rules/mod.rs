@@ -1,0 +1,261 @@
+//! Routing rules: loaded and checked once, then evaluated for every callback.
+//!
+//! Rules are tried top to bottom; the first whose `when` holds and whose templates all
+//! resolve answers; otherwise `[default]` answers.
+
+pub mod context;
+pub mod expression;
+pub mod file;
+pub mod problem;
+pub mod template;
+
+use bytes::Bytes;
+
+use crate::answer;
+use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text};
+use context::CallbackContext;
+use expression::Expr;
+use template::Template;
+
+pub use file::{RulesError, load};
+pub use problem::{Place, Problem};
+
+/// How an instruction reaches TaskRouter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    /// In the callback's answer, as JSON.
+    Inline,
+    /// The answer is `{}`; the Reservation is then updated through the REST API.
+    Rest,
+}
+
+impl Delivery {
+    pub fn name(self) -> &'static str {
+        match self {
+            Delivery::Inline => "inline",
+            Delivery::Rest => "rest",
+        }
+    }
+}
+
+/// A field's value as written in the rules file, checked.
+#[derive(Debug, Clone)]
+pub enum FieldValue {
+    Text(Template),
+    Integer(i64),
+    Bool(bool),
+    Events(Vec<String>),
+}
+
+/// A field's value for one callback, templates filled in.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Rendered {
+    Text(String),
+    Integer(i64),
+    Bool(bool),
+    Events(Vec<String>),
+}
+
+/// One compiled rule (or the default, named `default`).
+#[derive(Debug)]
+pub struct Rule {
+    pub name: String,
+    pub when: Option<Expr>,
+    pub instruction: InstructionKind,
+    pub delivery: Delivery,
+    pub fields: Vec<(&'static FieldSpec, FieldValue)>,
+    /// The answer body, written once at load when no field holds a template.
+    static_answer: Option<Bytes>,
+}
+
+/// The outcome of the rules for one callback.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Decision<'r> {
+    /// The rule's name, or `default`.
+    pub rule: &'r str,
+    pub instruction: InstructionKind,
+    pub delivery: Delivery,
+    /// The callback's answer body: the instruction's JSON, or `{}`.
+    pub answer: Bytes,
+}
+
+/// Why a matching rule could not answer this callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Skip {
+    pub field: &'static str,
+    pub path: Option<String>,
+    pub reason: String,
+}
+
+/// The rules in force: every rule in file order, then the default.
+#[derive(Debug)]
+pub struct RuleSet {
+    rules: Vec<Rule>,
+    default: Rule,
+    /// Things that load but are likely mistakes (shown by `check`, logged at start).
+    pub warnings: Vec<Problem>,
+}
+
+impl Rule {
+    fn new(
+        name: String,
+        when: Option<Expr>,
+        instruction: InstructionKind,
+        delivery: Delivery,
+        fields: Vec<(&'static FieldSpec, FieldValue)>,
+    ) -> Self {
+        let mut rule = Self {
+            name,
+            when,
+            instruction,
+            delivery,
+            fields,
+            static_answer: None,
+        };
+        let literal: Option<Vec<_>> = rule
+            .fields
+            .iter()
+            .map(|(spec, value)| Some((*spec, value.literal()?)))
+            .collect();
+        rule.static_answer = literal.map(|fields| rule.answer_for(&fields));
+        rule
+    }
+
+    /// Fills in every template; the first that cannot be filled skips the rule.
+    pub fn render(
+        &self,
+        context: &CallbackContext<'_>,
+    ) -> Result<Vec<(&'static FieldSpec, Rendered)>, Skip> {
+        self.fields
+            .iter()
+            .map(|(spec, value)| Ok((*spec, value.render(spec, context)?)))
+            .collect()
+    }
+
+    fn render_answer(&self, context: &CallbackContext<'_>) -> Result<Bytes, Skip> {
+        if let Some(answer) = &self.static_answer {
+            return Ok(answer.clone());
+        }
+        let fields = self.render(context)?;
+        Ok(self.answer_for(&fields))
+    }
+
+    /// The callback's answer: the inline JSON, or `{}` when the instruction goes over REST
+    /// or is `defer`.
+    fn answer_for(&self, fields: &[(&'static FieldSpec, Rendered)]) -> Bytes {
+        if self.delivery == Delivery::Rest || self.instruction == InstructionKind::Defer {
+            Bytes::from_static(answer::EMPTY)
+        } else {
+            answer::inline(self.instruction, fields).into()
+        }
+    }
+
+    /// Whether `when` holds (an absent `when` always does).
+    pub fn matches(&self, context: &CallbackContext<'_>) -> bool {
+        self.when.as_ref().is_none_or(|expr| expr.evaluate(context))
+    }
+}
+
+impl FieldValue {
+    /// The value when it holds no template.
+    fn literal(&self) -> Option<Rendered> {
+        Some(match self {
+            FieldValue::Text(template) => Rendered::Text(template.as_static()?.to_owned()),
+            FieldValue::Integer(n) => Rendered::Integer(*n),
+            FieldValue::Bool(b) => Rendered::Bool(*b),
+            FieldValue::Events(events) => Rendered::Events(events.clone()),
+        })
+    }
+
+    fn render(&self, spec: &FieldSpec, context: &CallbackContext<'_>) -> Result<Rendered, Skip> {
+        Ok(match self {
+            FieldValue::Text(template) => {
+                let text = template.render(context).map_err(|missing| Skip {
+                    field: spec.key,
+                    path: Some(missing.path),
+                    reason: missing.reason.to_owned(),
+                })?;
+                // A literal was checked at load; a filled-in template is checked now, so a
+                // bad value skips the rule instead of reaching TaskRouter.
+                if !template.is_static()
+                    && let Some(reason) = check_rendered(spec.kind, &text)
+                {
+                    return Err(Skip {
+                        field: spec.key,
+                        path: None,
+                        reason,
+                    });
+                }
+                Rendered::Text(text.into_owned())
+            }
+            FieldValue::Integer(n) => Rendered::Integer(*n),
+            FieldValue::Bool(b) => Rendered::Bool(*b),
+            FieldValue::Events(events) => Rendered::Events(events.clone()),
+        })
+    }
+}
+
+fn check_rendered(kind: FieldKind, text: &str) -> Option<String> {
+    check_text(kind, text).map(|reason| format!("the filled-in value {reason}"))
+}
+
+impl RuleSet {
+    pub fn new(rules: Vec<Rule>, default: Rule, warnings: Vec<Problem>) -> Self {
+        Self {
+            rules,
+            default,
+            warnings,
+        }
+    }
+
+    /// The rules in order, then the default.
+    pub fn rules(&self) -> impl Iterator<Item = &Rule> {
+        self.rules.iter().chain(std::iter::once(&self.default))
+    }
+
+    /// Picks the answer for one callback. Never fails: a rule that cannot answer is skipped
+    /// (and logged), and the default always answers because it holds no templates.
+    pub fn decide(&self, context: &CallbackContext<'_>) -> Decision<'_> {
+        for rule in &self.rules {
+            if !rule.matches(context) {
+                continue;
+            }
+            match rule.render_answer(context) {
+                Ok(answer) => return rule.decision(answer),
+                Err(skip) => tracing::info!(
+                    rule = %rule.name,
+                    field = skip.field,
+                    path = skip.path.as_deref().unwrap_or(""),
+                    reason = %skip.reason,
+                    "rule skipped: a template has no usable value"
+                ),
+            }
+        }
+        // The loader refuses templates in `[default]`, so its answer was written at load.
+        let answer = self
+            .default
+            .static_answer
+            .clone()
+            .unwrap_or_else(|| Bytes::from_static(answer::EMPTY));
+        self.default.decision(answer)
+    }
+
+    pub fn len(&self) -> usize {
+        self.rules.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rules.is_empty()
+    }
+}
+
+impl Rule {
+    fn decision(&self, answer: Bytes) -> Decision<'_> {
+        Decision {
+            rule: &self.name,
+            instruction: self.instruction,
+            delivery: self.delivery,
+            answer,
+        }
+    }
+}

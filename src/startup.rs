@@ -1,0 +1,194 @@
+//! Building the service from its settings, and running it.
+
+use std::net::TcpListener;
+use std::sync::Arc;
+
+use actix_web::dev::{Server, Service};
+use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
+use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use tracing_actix_web::{RequestId, TracingLogger};
+
+use crate::configuration::Settings;
+use crate::routes::{assignment, health};
+use crate::rules::{self, RulesError};
+use crate::signature::Verifier;
+use crate::state::AppState;
+use crate::telemetry::CallbackRootSpan;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error("cannot listen on {address}: {source}")]
+    Bind {
+        address: String,
+        source: std::io::Error,
+    },
+}
+
+/// The running service: the callback listener and the admin listener.
+pub struct Application {
+    port: u16,
+    admin_port: u16,
+    servers: Vec<Server>,
+}
+
+impl Application {
+    /// Loads the rules, binds both listeners (port 0 picks a free port) and prepares the
+    /// servers. Nothing is served until [`Application::run_until_stopped`].
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let rules = rules::load(&settings.rules.path)?;
+        for warning in &rules.warnings {
+            tracing::warn!(file = %settings.rules.path.display(), "{warning}");
+        }
+        let verifier = if settings.callback.verify_signature {
+            Some(Verifier::new(
+                &settings.callback.public_url,
+                settings.signing_tokens(),
+            ))
+        } else {
+            tracing::warn!(
+                "callback.verify_signature = false: callbacks are NOT checked to come from \
+                 Twilio; never run like this where the internet can reach the service"
+            );
+            None
+        };
+        tracing::info!(
+            rules = rules.len(),
+            file = %settings.rules.path.display(),
+            "rules loaded"
+        );
+        let state = web::Data::new(AppState {
+            rules: Arc::new(rules),
+            verifier,
+            max_body_bytes: settings.callback.max_body_bytes,
+        });
+        let grace = settings.server.shutdown_grace_secs;
+        let (listener, port) = bind(&settings.server.host, settings.server.port)?;
+        let (admin_listener, admin_port) = bind(&settings.admin.host, settings.admin.port)?;
+        let callback_path = settings.callback.path.clone();
+
+        let callback_state = state.clone();
+        let callback = HttpServer::new(move || {
+            App::new()
+                .wrap_fn(echo_request_id)
+                .wrap(TracingLogger::<CallbackRootSpan>::new())
+                .app_data(callback_state.clone())
+                .configure(|config| configure(config, &callback_path))
+        })
+        .shutdown_timeout(grace)
+        .listen(listener)
+        .map_err(|source| bind_error(&settings.server.host, port, source))?
+        .run();
+
+        let admin = HttpServer::new(move || {
+            App::new()
+                .wrap_fn(echo_request_id)
+                .wrap(TracingLogger::<CallbackRootSpan>::new())
+                .app_data(state.clone())
+                .configure(configure_admin)
+        })
+        .workers(1)
+        .shutdown_timeout(grace)
+        .listen(admin_listener)
+        .map_err(|source| bind_error(&settings.admin.host, admin_port, source))?
+        .run();
+
+        Ok(Self {
+            port,
+            admin_port,
+            servers: vec![callback, admin],
+        })
+    }
+
+    /// The callback listener's port (useful when the settings asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting and lets in-flight requests
+    /// finish for up to `server.shutdown_grace_secs`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        // Both listeners must be polled at once: spawn every server before awaiting any.
+        let servers: Vec<_> = self.servers.into_iter().map(tokio::spawn).collect();
+        for server in servers {
+            server.await.map_err(std::io::Error::other)??;
+        }
+        Ok(())
+    }
+}
+
+/// The callback listener's routes, shared by the service and the tests.
+pub fn configure(config: &mut web::ServiceConfig, callback_path: &str) {
+    config
+        .route("/health", web::get().to(health::health))
+        .route("/ready", web::get().to(health::ready))
+        .service(
+            web::resource(callback_path)
+                .route(web::post().to(assignment::receive))
+                .default_service(web::to(method_not_allowed)),
+        );
+}
+
+/// The admin listener's routes.
+pub fn configure_admin(config: &mut web::ServiceConfig) {
+    config
+        .route("/health", web::get().to(health::health))
+        .route("/ready", web::get().to(health::ready));
+}
+
+async fn method_not_allowed() -> HttpResponse {
+    HttpResponse::MethodNotAllowed()
+        .insert_header((ALLOW, "POST"))
+        .content_type("text/plain; charset=utf-8")
+        .body("the assignment callback takes POST only\n")
+}
+
+fn bind(host: &str, port: u16) -> Result<(TcpListener, u16), StartupError> {
+    let listener =
+        TcpListener::bind((host, port)).map_err(|source| bind_error(host, port, source))?;
+    let port = listener
+        .local_addr()
+        .map_err(|source| bind_error(host, port, source))?
+        .port();
+    Ok((listener, port))
+}
+
+fn bind_error(host: &str, port: u16, source: std::io::Error) -> StartupError {
+    StartupError::Bind {
+        address: format!("{host}:{port}"),
+        source,
+    }
+}
+
+/// Copies the request id that `TracingLogger` gave the request into the `x-request-id`
+/// header of its answer, so an operator can find the log line of any answer.
+fn echo_request_id<S, B>(
+    request: actix_web::dev::ServiceRequest,
+    service: &S,
+) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
++ use<S, B>
+where
+    S: Service<
+            actix_web::dev::ServiceRequest,
+            Response = actix_web::dev::ServiceResponse<B>,
+            Error = actix_web::Error,
+        >,
+{
+    let id = request.extensions().get::<RequestId>().copied();
+    let response = service.call(request);
+    async move {
+        let mut response = response.await?;
+        if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
+            response
+                .headers_mut()
+                .insert(HeaderName::from_static("x-request-id"), value);
+        }
+        Ok(response)
+    }
+}

@@ -1,0 +1,280 @@
+//! Each instruction's exact JSON, rule order, the default and templates.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+#[tokio::test]
+async fn accept_answers_only_the_instruction() {
+    // Arrange
+    let app = spawn_app("[default]\ninstruction = \"accept\"\n").await;
+    // Act
+    let response = app.post_signed(&default_callback()).await;
+    // Assert
+    assert_eq!(
+        instruction_of(response).await,
+        json!({"instruction": "accept"})
+    );
+}
+
+#[tokio::test]
+async fn reject_carries_the_activity_sid() {
+    let app = spawn_app(
+        r#"
+        [default]
+        instruction = "reject"
+        activity_sid = "WAfedcba9876543210fedcba9876543210"
+        "#,
+    )
+    .await;
+    let response = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(response).await,
+        json!({"instruction": "reject", "activity_sid": "WAfedcba9876543210fedcba9876543210"})
+    );
+}
+
+#[tokio::test]
+async fn dequeue_carries_every_field_with_events_comma_joined_and_timeout_a_number() {
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "dequeue-all"
+        instruction = "dequeue"
+        to = "{{worker.contact_uri}}"
+        from = "+15005550006"
+        post_work_activity_sid = "WA0123456789abcdef0123456789abcdef"
+        record = "record-from-answer"
+        timeout = 30
+        status_callback_url = "https://example.com/status"
+        status_callback_events = ["answered", "completed"]
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+    let response = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(response).await,
+        json!({
+            "instruction": "dequeue",
+            "to": "client:alice",
+            "from": "+15005550006",
+            "post_work_activity_sid": "WA0123456789abcdef0123456789abcdef",
+            "record": "record-from-answer",
+            "timeout": 30,
+            "status_callback_url": "https://example.com/status",
+            "status_callback_events": "answered,completed"
+        })
+    );
+}
+
+#[tokio::test]
+async fn call_carries_its_fields_with_accept_a_json_boolean() {
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "call-all"
+        instruction = "call"
+        to = "+15005550001"
+        from = "+15005550006"
+        url = "https://example.com/twiml?task={{TaskSid}}"
+        accept = true
+        record = "do-not-record"
+        timeout = 999
+        status_callback_url = "https://example.com/status"
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+    let response = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(response).await,
+        json!({
+            "instruction": "call",
+            "to": "+15005550001",
+            "from": "+15005550006",
+            "url": format!("https://example.com/twiml?task={TASK_SID}"),
+            "accept": true,
+            "record": "do-not-record",
+            "timeout": 999,
+            "status_callback_url": "https://example.com/status"
+        })
+    );
+}
+
+#[tokio::test]
+async fn redirect_fills_the_call_sid_from_the_task() {
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "voicemail"
+        instruction = "redirect"
+        call_sid = "{{task.call_sid}}"
+        url = "https://example.com/voicemail"
+        accept = false
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+    let response = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(response).await,
+        json!({
+            "instruction": "redirect",
+            "call_sid": "CA0123456789abcdef0123456789abcdef",
+            "url": "https://example.com/voicemail",
+            "accept": false
+        })
+    );
+}
+
+#[tokio::test]
+async fn defer_answers_an_empty_object() {
+    let app = spawn_app("[default]\ninstruction = \"defer\"\n").await;
+    let response = app.post_signed(&default_callback()).await;
+    assert_eq!(instruction_of(response).await, json!({}));
+}
+
+#[tokio::test]
+async fn absent_optional_keys_are_left_out() {
+    let app = spawn_app(
+        r#"
+        [default]
+        instruction = "dequeue"
+        from = "+15005550006"
+        "#,
+    )
+    .await;
+    let response = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(response).await,
+        json!({"instruction": "dequeue", "from": "+15005550006"})
+    );
+}
+
+const ORDERED_RULES: &str = r#"
+    [[rules]]
+    name = "first"
+    when = 'task.language == "es"'
+    instruction = "reject"
+
+    [[rules]]
+    name = "second"
+    when = 'task.language == "es" OR task.language == "fr"'
+    instruction = "defer"
+
+    [default]
+    instruction = "accept"
+"#;
+
+#[tokio::test]
+async fn the_first_matching_rule_wins_and_the_default_answers_the_rest() {
+    // Arrange
+    let app = spawn_app(ORDERED_RULES).await;
+    let cases = [
+        ("es", json!({"instruction": "reject"})),
+        ("fr", json!({})),
+        ("en", json!({"instruction": "accept"})),
+    ];
+    for (language, expected) in cases {
+        // Act
+        let pairs = callback(json!({"language": language}), json!({}));
+        let response = app.post_signed(&pairs).await;
+        // Assert
+        assert_eq!(
+            instruction_of(response).await,
+            expected,
+            "language {language}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_template_with_no_value_skips_its_rule_for_the_next() {
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "needs-a-number"
+        instruction = "dequeue"
+        from = "{{task.caller_id}}"
+
+        [[rules]]
+        name = "fallback"
+        instruction = "dequeue"
+        from = "+15005550006"
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+
+    let without = callback(json!({"language": "en"}), json!({}));
+    let with = callback(json!({"caller_id": "+15005550001"}), json!({}));
+
+    assert_eq!(
+        instruction_of(app.post_signed(&without).await).await,
+        json!({"instruction": "dequeue", "from": "+15005550006"})
+    );
+    assert_eq!(
+        instruction_of(app.post_signed(&with).await).await,
+        json!({"instruction": "dequeue", "from": "+15005550001"})
+    );
+}
+
+#[tokio::test]
+async fn a_template_filled_with_a_badly_shaped_sid_skips_its_rule() {
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "voicemail"
+        instruction = "redirect"
+        call_sid = "{{task.call_sid}}"
+        url = "https://example.com/voicemail"
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+    let pairs = callback(json!({"call_sid": "not-a-call"}), json!({}));
+    assert_eq!(
+        instruction_of(app.post_signed(&pairs).await).await,
+        json!({"instruction": "accept"})
+    );
+}
+
+#[tokio::test]
+async fn health_and_ready_answer_on_both_listeners_with_a_request_id() {
+    let app = spawn_app("[default]\ninstruction = \"accept\"\n").await;
+    for base in [&app.address, &app.admin_address] {
+        for path in ["/health", "/ready"] {
+            let response = app
+                .client
+                .get(format!("{base}{path}"))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(response.status(), 200, "{base}{path}");
+            assert!(response.headers().contains_key("x-request-id"));
+        }
+    }
+}
+
+#[tokio::test]
+async fn the_callback_path_is_not_served_on_the_admin_listener() {
+    let app = spawn_app("[default]\ninstruction = \"accept\"\n").await;
+    let response = app
+        .client
+        .post(format!("{}/assignment", app.admin_address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 404);
+}

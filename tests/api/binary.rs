@@ -1,0 +1,218 @@
+//! The released binary as an operator starts it: settings from the environment only,
+//! refusals at start, JSON logs, graceful stop.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+
+use crate::helpers::*;
+
+const BINARY: &str = env!("CARGO_BIN_EXE_assignment-router");
+
+/// The binary, run from an empty folder so no settings file is found: only the
+/// environment configures it.
+fn command(rules: &str, extra: &[(&str, &str)]) -> Command {
+    let rules_file = temp_file("rules.toml", rules);
+    let mut command = Command::new(BINARY);
+    command
+        .current_dir(rules_file.parent().unwrap())
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("APP_RULES__PATH", &rules_file)
+        .env("APP_SERVER__PORT", "0")
+        .env("APP_ADMIN__PORT", "0")
+        .env("APP_CALLBACK__PUBLIC_URL", PUBLIC_URL)
+        .env("TWILIO_AUTH_TOKEN", TOKEN);
+    for (key, value) in extra {
+        command.env(key, value);
+    }
+    command
+}
+
+fn run_to_end(mut command: Command) -> Output {
+    command.stdin(Stdio::null()).output().unwrap()
+}
+
+#[test]
+fn a_missing_auth_token_stops_the_start_with_one_line_naming_the_variable() {
+    let mut command = command("[default]\ninstruction = \"accept\"\n", &[]);
+    command.env_remove("TWILIO_AUTH_TOKEN");
+    let output = run_to_end(command);
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("TWILIO_AUTH_TOKEN"), "{stderr}");
+}
+
+#[test]
+fn a_bad_rules_file_stops_the_start_naming_each_rule_and_position() {
+    let rules = r#"
+[[rules]]
+name = "spanish"
+when = 'task.language == "es" AND AND worker.level > 1'
+instruction = "accept"
+
+[[rules]]
+name = "bad-dequeue"
+instruction = "dequeue"
+from = "{{task.from"
+timeout = 5000
+
+[[rules]]
+name = "typo"
+instruction = "acept"
+
+[default]
+instruction = "accept"
+"#;
+    let output = run_to_end(command(rules, &[]));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("rule \"spanish\", field `when`: line 1, column 27"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rule \"bad-dequeue\", field `from`"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rule \"bad-dequeue\", field `timeout`: 5000 is out of range"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("rule \"typo\", field `instruction`"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("4 problems"), "{stderr}");
+}
+
+#[test]
+fn rules_without_a_default_are_refused() {
+    let output = run_to_end(command(
+        "[[rules]]\nname = \"a\"\ninstruction = \"accept\"\n",
+        &[],
+    ));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(stderr.contains("[default] table is required"), "{stderr}");
+}
+
+struct Running {
+    child: Child,
+    port: u16,
+    lines: std::sync::mpsc::Receiver<String>,
+}
+
+impl Drop for Running {
+    /// A failed test must not leave the service running.
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary with JSON logs and waits for its `listening` line.
+#[allow(clippy::zombie_processes)] // `Running` kills and reaps the child when dropped
+fn start(rules: &str, extra: &[(&str, &str)]) -> Running {
+    let mut command = command(rules, extra);
+    command
+        .env("APP_LOG__FORMAT", "json")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .stdin(Stdio::null());
+    let mut child = command.spawn().unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let (sender, lines) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if sender.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("the service should log that it listens");
+        let entry: Value = serde_json::from_str(&line).expect("every log line is JSON");
+        if entry["fields"]["message"] == "listening" {
+            let port = entry["fields"]["port"].as_u64().unwrap() as u16;
+            return Running { child, port, lines };
+        }
+    }
+}
+
+fn terminate(running: &mut Running) -> std::process::ExitStatus {
+    let status = Command::new("kill")
+        .args(["-TERM", &running.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(status) = running.child.try_wait().unwrap() {
+            return status;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the service did not stop on SIGTERM"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[tokio::test]
+async fn the_binary_answers_logs_one_json_span_per_callback_and_stops_on_sigterm() {
+    // Arrange
+    let mut running = start(
+        "[[rules]]\nname = \"spanish\"\nwhen = 'task.language == \"es\"'\ninstruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
+        &[],
+    );
+    let pairs = callback(json!({"language": "es"}), json!({}));
+    let signature = sign(TOKEN, PUBLIC_URL, &pairs);
+
+    // Act
+    let response = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/assignment", running.port))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", &signature)
+        .body(encode(&pairs))
+        .send()
+        .await
+        .unwrap();
+    let request_id = response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    let answer: Value = response.json().await.unwrap();
+    let status = terminate(&mut running);
+
+    // Assert
+    assert_eq!(answer, json!({"instruction": "reject"}));
+    assert_eq!(status.code(), Some(0), "a SIGTERM stop is a clean exit");
+    let logged: Vec<Value> = running
+        .lines
+        .try_iter()
+        .map(|line| serde_json::from_str(&line).expect("every log line is JSON"))
+        .collect();
+    let answered = logged
+        .iter()
+        .find(|entry| entry["fields"]["message"] == "callback answered")
+        .expect("one line per callback");
+    let span = &answered["span"];
+    assert_eq!(span["task_sid"], TASK_SID);
+    assert_eq!(span["reservation_sid"], RESERVATION_SID);
+    assert_eq!(span["worker_sid"], WORKER_SID);
+    assert_eq!(span["rule"], "spanish");
+    assert_eq!(span["instruction"], "reject");
+    assert_eq!(span["delivery"], "inline");
+    assert_eq!(span["outcome"], "answered");
+    assert_eq!(span["request_id"], request_id);
+    let all = logged.iter().map(Value::to_string).collect::<String>();
+    assert!(!all.contains(TOKEN), "the auth token reached a log line");
+    assert!(!all.contains(&signature), "a signature reached a log line");
+}

@@ -1,0 +1,10 @@
+//! Black-box tests: the real service on port 0, real signed HTTP requests.
+
+#![allow(clippy::unwrap_used)] // a test that cannot unwrap has failed
+
+mod answers;
+mod binary;
+mod expressions;
+mod helpers;
+mod refusals;
+mod signatures;

@@ -1,0 +1,215 @@
+//! Every bad input of the contract: the exact status, and no instruction.
+
+use serde_json::json;
+
+use crate::helpers::*;
+
+const RULES: &str = "[default]\ninstruction = \"accept\"\n";
+
+#[tokio::test]
+async fn a_callback_without_a_signature_is_forbidden_with_an_empty_body() {
+    let app = spawn_app(RULES).await;
+    let response = app.post_form(&encode(&default_callback()), None, "").await;
+    let body = assert_refused(response, 403).await;
+    assert_eq!(body, "");
+}
+
+#[tokio::test]
+async fn forged_signatures_are_forbidden() {
+    // Arrange
+    let app = spawn_app(RULES).await;
+    let pairs = default_callback();
+    let mut tampered = pairs.clone();
+    for (key, value) in &mut tampered {
+        if key == "TaskAttributes" {
+            *value = json!({"language": "en", "type": "voice", "vip": true}).to_string();
+        }
+    }
+    let cases = [
+        (
+            "a wrong signature",
+            "bm90IGEgc2lnbmF0dXJlIGF0IGFsbCE=".to_owned(),
+            pairs.clone(),
+        ),
+        ("garbage", "%%%".to_owned(), pairs.clone()),
+        (
+            "one made for another URL",
+            sign(TOKEN, "https://evil.example.com/assignment", &pairs),
+            pairs.clone(),
+        ),
+        (
+            "one made with another token",
+            sign("another-token", PUBLIC_URL, &pairs),
+            pairs.clone(),
+        ),
+        (
+            "a tampered attribute",
+            sign(TOKEN, PUBLIC_URL, &pairs),
+            tampered.clone(),
+        ),
+        (
+            "a trailing-slash URL mismatch",
+            sign(TOKEN, &format!("{PUBLIC_URL}/"), &pairs),
+            pairs.clone(),
+        ),
+        (
+            "a signature lowercased",
+            sign(TOKEN, PUBLIC_URL, &pairs).to_lowercase(),
+            pairs.clone(),
+        ),
+    ];
+    for (what, signature, sent) in cases {
+        // Act
+        let response = app.post_form(&encode(&sent), Some(&signature), "").await;
+        // Assert
+        assert_eq!(response.status(), 403, "{what}");
+        assert_eq!(response.text().await.unwrap(), "", "{what}");
+    }
+}
+
+#[tokio::test]
+async fn a_signature_that_ignores_the_query_string_is_forbidden() {
+    let app = spawn_app(RULES).await;
+    let pairs = default_callback();
+    let signature = sign(TOKEN, PUBLIC_URL, &pairs);
+    let response = app
+        .post_form(&encode(&pairs), Some(&signature), "?tenant=a")
+        .await;
+    assert_refused(response, 403).await;
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_a_form_is_unsupported() {
+    let app = spawn_app(RULES).await;
+    let pairs = default_callback();
+    let signature = sign(TOKEN, PUBLIC_URL, &pairs);
+    for content_type in [Some("application/json"), Some("text/plain"), None] {
+        let mut request = app
+            .client
+            .post(format!("{}/assignment", app.address))
+            .header("X-Twilio-Signature", &signature)
+            .body(encode(&pairs));
+        if let Some(content_type) = content_type {
+            request = request.header("Content-Type", content_type);
+        }
+        let response = request.send().await.unwrap();
+        assert_refused(response, 415).await;
+    }
+}
+
+#[tokio::test]
+async fn a_malformed_form_is_a_bad_request_saying_why() {
+    let app = spawn_app(RULES).await;
+    let cases = [
+        ("TaskSid=%zz", "`%` at byte 8"),
+        ("TaskSid=%FF", "not valid UTF-8"),
+    ];
+    for (body, reason) in cases {
+        let response = app
+            .post_form(body, Some("c2lnbmF0dXJlLW9mLTIwLWJ5dGVzIQ=="), "")
+            .await;
+        let text = assert_refused(response, 400).await;
+        assert!(text.contains(reason), "{body}: {text}");
+        assert_eq!(text.lines().count(), 1, "one line: {text}");
+    }
+}
+
+#[tokio::test]
+async fn signed_attributes_that_are_not_a_json_object_are_a_bad_request() {
+    let app = spawn_app(RULES).await;
+    for (field, bad) in [
+        ("TaskAttributes", "{not json"),
+        ("WorkerAttributes", "[1, 2]"),
+        ("TaskAttributes", "\"text\""),
+    ] {
+        let mut pairs = default_callback();
+        for (key, value) in &mut pairs {
+            if key == field {
+                *value = bad.to_owned();
+            }
+        }
+        let text = assert_refused(app.post_signed(&pairs).await, 400).await;
+        assert!(text.contains(field), "{field}={bad}: {text}");
+    }
+}
+
+#[tokio::test]
+async fn a_signed_callback_missing_a_required_sid_is_a_bad_request_naming_it() {
+    let app = spawn_app(RULES).await;
+    for missing in ["ReservationSid", "TaskSid", "WorkerSid", "WorkspaceSid"] {
+        let pairs: Vec<_> = default_callback()
+            .into_iter()
+            .filter(|(key, _)| key != missing)
+            .collect();
+        let text = assert_refused(app.post_signed(&pairs).await, 400).await;
+        assert_eq!(text, format!("the callback has no {missing}\n"));
+    }
+}
+
+#[tokio::test]
+async fn an_unsigned_callback_missing_a_sid_is_forbidden_not_examined() {
+    let app = spawn_app(RULES).await;
+    let response = app.post_form("TaskSid=WT1", None, "").await;
+    assert_refused(response, 403).await;
+}
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_too_large() {
+    let app = spawn_app_with(RULES, &[("APP_CALLBACK__MAX_BODY_BYTES", "2048")]).await;
+    let mut pairs = default_callback();
+    pairs.push(("Padding".to_owned(), "x".repeat(4096)));
+    let response = app.post_signed(&pairs).await;
+    assert_refused(response, 413).await;
+}
+
+#[tokio::test]
+async fn a_chunked_body_over_the_limit_is_too_large() {
+    let app = spawn_app_with(RULES, &[("APP_CALLBACK__MAX_BODY_BYTES", "2048")]).await;
+    let chunks: Vec<Result<String, std::io::Error>> = (0..10)
+        .map(|_| Ok("a=".to_owned() + &"x".repeat(500) + "&"))
+        .collect();
+    let response = app
+        .client
+        .post(format!("{}/assignment", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter(
+            chunks,
+        )))
+        .send()
+        .await
+        .unwrap();
+    assert_refused(response, 413).await;
+}
+
+#[tokio::test]
+async fn other_methods_on_the_callback_path_are_not_allowed() {
+    let app = spawn_app(RULES).await;
+    for method in [
+        reqwest::Method::GET,
+        reqwest::Method::PUT,
+        reqwest::Method::DELETE,
+    ] {
+        let response = app
+            .client
+            .request(method.clone(), format!("{}/assignment", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.headers()["allow"], "POST", "{method}");
+        assert_refused(response, 405).await;
+    }
+}
+
+#[tokio::test]
+async fn metrics_and_unknown_paths_are_not_found_on_the_callback_listener() {
+    let app = spawn_app(RULES).await;
+    for path in ["/metrics", "/nothing-here"] {
+        let response = app
+            .client
+            .get(format!("{}{path}", app.address))
+            .send()
+            .await
+            .unwrap();
+        assert_refused(response, 404).await;
+    }
+}
