@@ -18,7 +18,8 @@ COPY --chown=root:root config /app/config
 ENV APP_SERVER__HOST=0.0.0.0 \
     APP_ADMIN__HOST=0.0.0.0 \
     APP_LOG__FORMAT=json
-USER nonroot
+# 65532 is distroless's `nonroot` user.
+USER 65532:65532
 EXPOSE 8080 9090
 HEALTHCHECK --interval=10s --timeout=3s --start-period=5s --retries=3 \
     CMD ["/app/assignment-router", "healthcheck"]

@@ -72,25 +72,27 @@ impl ResponseError for AssignmentError {
     }
 }
 
-/// Answers one assignment callback.
+/// Answers one assignment callback, and logs it in one line.
 pub async fn receive(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
     span: RootSpan,
-) -> Result<HttpResponse, AssignmentError> {
-    let outcome = answer(&request, payload, &state, &span).await;
-    match &outcome {
-        Ok(_) => {
+) -> HttpResponse {
+    match answer(&request, payload, &state, &span).await {
+        Ok(response) => {
             span.record("outcome", "answered");
             tracing::info!("callback answered");
+            response
         }
+        // Turned into a response here, not handed to the middleware as an error, so that a
+        // refusal is logged once, by this line.
         Err(error) => {
             span.record("outcome", error.outcome());
             tracing::warn!(reason = %error, "callback refused");
+            error.error_response()
         }
     }
-    outcome
 }
 
 async fn answer(
