@@ -35,6 +35,8 @@ const KNOWN_KEYS: &[&str] = &[
     "twilio.reservation_endpoint",
     "twilio.request_timeout_ms",
     "twilio.update_deadline_secs",
+    "twilio.max_in_flight",
+    "twilio.max_pending_updates",
     "admin.host",
     "admin.port",
     "rules.path",
@@ -100,6 +102,10 @@ pub struct TwilioSettings {
     pub reservation_endpoint: ReservationEndpoint,
     pub request_timeout_ms: u64,
     pub update_deadline_secs: u64,
+    /// REST requests out at once; more wait their turn.
+    pub max_in_flight: usize,
+    /// Updates accepted and not yet ended; beyond this new ones are dropped (and logged).
+    pub max_pending_updates: usize,
 }
 
 /// Which of Twilio's two Reservation resources an update is sent to.
@@ -236,6 +242,12 @@ impl Settings {
         check_http_url("twilio.api_base_url", &self.twilio.api_base_url)?;
         if self.callback.max_body_bytes == 0 {
             return Err(invalid("callback.max_body_bytes", "must be above 0"));
+        }
+        if self.twilio.max_in_flight == 0 {
+            return Err(invalid("twilio.max_in_flight", "must be above 0"));
+        }
+        if self.twilio.max_pending_updates == 0 {
+            return Err(invalid("twilio.max_pending_updates", "must be above 0"));
         }
         if self.twilio.request_timeout_ms == 0 {
             return Err(invalid("twilio.request_timeout_ms", "must be above 0"));

@@ -3,14 +3,18 @@
 
 pub mod answer;
 pub mod callback;
+pub mod delivery;
 pub mod cli;
 pub mod configuration;
 pub mod form;
 pub mod instruction;
 pub mod probe;
+pub mod recent;
 pub mod routes;
 pub mod rules;
 pub mod signature;
 pub mod startup;
 pub mod state;
 pub mod telemetry;
+pub mod twilio_client;
+pub mod update_form;

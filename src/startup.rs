@@ -2,6 +2,7 @@
 
 use std::net::TcpListener;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
@@ -9,6 +10,9 @@ use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::configuration::Settings;
+use crate::delivery::{Deliverer, Limits};
+use crate::recent::RecentDecisions;
+use crate::twilio_client::{ClientError, TwilioClient};
 use crate::routes::{assignment, health};
 use crate::rules::{self, RulesError};
 use crate::signature::Verifier;
@@ -20,6 +24,8 @@ use crate::telemetry::CallbackRootSpan;
 pub enum StartupError {
     #[error(transparent)]
     Rules(#[from] RulesError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -27,11 +33,18 @@ pub enum StartupError {
     },
 }
 
-/// The running service: the callback listener and the admin listener.
+/// Distinct Reservations remembered for de-duplication. Only REST decisions are kept, for
+/// `twilio.update_deadline_secs`; a few hundred bytes each.
+const RECENT_CAPACITY: usize = 50_000;
+
+/// The running service: the callback listener, the admin listener, and the deliverer of
+/// REST updates.
 pub struct Application {
     port: u16,
     admin_port: u16,
     servers: Vec<Server>,
+    deliverer: Option<Deliverer>,
+    grace: Duration,
 }
 
 impl Application {
@@ -59,10 +72,29 @@ impl Application {
             file = %settings.rules.path.display(),
             "rules loaded"
         );
+        let deliverer = match TwilioClient::new(&settings.twilio) {
+            Ok(client) => Some(Deliverer::new(
+                client,
+                Limits {
+                    max_in_flight: settings.twilio.max_in_flight,
+                    max_pending: settings.twilio.max_pending_updates,
+                    deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
+                },
+            )),
+            // Only an error when a rule needs it: inline-only deployments need no REST
+            // credentials.
+            Err(error) if rules.uses_rest() => return Err(error.into()),
+            Err(_) => None,
+        };
         let state = web::Data::new(AppState {
             rules: Arc::new(rules),
             verifier,
             max_body_bytes: settings.callback.max_body_bytes,
+            deliverer: deliverer.clone(),
+            recent: RecentDecisions::new(
+                RECENT_CAPACITY,
+                Duration::from_secs(settings.twilio.update_deadline_secs),
+            ),
         });
         let grace = settings.server.shutdown_grace_secs;
         let (listener, port) = bind(&settings.server.host, settings.server.port)?;
@@ -99,6 +131,8 @@ impl Application {
             port,
             admin_port,
             servers: vec![callback, admin],
+            deliverer,
+            grace: Duration::from_secs(grace),
         })
     }
 
@@ -111,13 +145,28 @@ impl Application {
         self.admin_port
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting and lets in-flight requests
-    /// finish for up to `server.shutdown_grace_secs`.
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
+    /// and pending REST updates land, each for up to `server.shutdown_grace_secs`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Both listeners must be polled at once: spawn every server before awaiting any.
         let servers: Vec<_> = self.servers.into_iter().map(tokio::spawn).collect();
         for server in servers {
             server.await.map_err(std::io::Error::other)??;
+        }
+        if let Some(deliverer) = &self.deliverer {
+            let pending = deliverer.pending();
+            if pending > 0 {
+                tracing::info!(pending, "waiting for pending reservation updates");
+            }
+            let left = deliverer.drain(self.grace).await;
+            if left > 0 {
+                tracing::error!(
+                    left,
+                    "stopping with reservation updates undelivered: the grace period ended"
+                );
+            } else if pending > 0 {
+                tracing::info!("every pending reservation update ended");
+            }
         }
         Ok(())
     }

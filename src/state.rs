@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use crate::delivery::Deliverer;
+use crate::recent::RecentDecisions;
 use crate::rules::RuleSet;
 use crate::signature::Verifier;
 
@@ -12,4 +14,8 @@ pub struct AppState {
     /// `None` only when `callback.verify_signature = false`.
     pub verifier: Option<Verifier>,
     pub max_body_bytes: usize,
+    /// `None` when no REST credentials are configured (then no rule delivers over REST).
+    pub deliverer: Option<Deliverer>,
+    /// REST decisions of the last `update_deadline_secs`, by ReservationSid.
+    pub recent: RecentDecisions,
 }

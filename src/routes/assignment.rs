@@ -10,7 +10,12 @@ use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use futures_util::StreamExt;
 use tracing_actix_web::RootSpan;
 
+use bytes::Bytes;
+
 use crate::callback::{AssignmentCallback, CallbackError};
+use crate::delivery::Update;
+use crate::recent::Remembered;
+use crate::twilio_client::ReservationTarget;
 use crate::form::{self, FormError};
 use crate::rules::context::CallbackContext;
 use crate::signature::{Payload, SignatureError};
@@ -115,13 +120,60 @@ async fn answer(
     span.record("task_sid", callback.task_sid.as_str());
     span.record("reservation_sid", callback.reservation_sid.as_str());
     span.record("worker_sid", callback.worker_sid.as_str());
+    if let Some(previous) = state.recent.get(&callback.reservation_sid) {
+        return Ok(repeat(previous, span));
+    }
     let decision = state.rules.decide(&CallbackContext::new(&callback));
     span.record("rule", decision.rule);
     span.record("instruction", decision.instruction.name());
     span.record("delivery", decision.delivery.name());
-    Ok(HttpResponse::Ok()
-        .content_type("application/json")
-        .body(decision.answer))
+    if let Some(form) = decision.update_form {
+        let remembered = Remembered {
+            answer: decision.answer.clone(),
+            rule: decision.rule.to_owned(),
+            instruction: decision.instruction.name(),
+            delivery: decision.delivery.name(),
+        };
+        // Claimed atomically: of two callbacks racing for one Reservation, one sends.
+        if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
+            return Ok(repeat(previous, span));
+        }
+        let update = Update {
+            target: ReservationTarget {
+                workspace_sid: callback.workspace_sid,
+                worker_sid: callback.worker_sid,
+                task_sid: callback.task_sid,
+                reservation_sid: callback.reservation_sid,
+            },
+            rule: decision.rule.to_owned(),
+            instruction: decision.instruction,
+            form,
+        };
+        match &state.deliverer {
+            // A full queue is logged by the deliverer; TaskRouter still gets its answer and
+            // re-routes the Task when the Reservation times out.
+            Some(deliverer) => {
+                let _ = deliverer.submit(update);
+            }
+            None => tracing::error!(
+                "a REST rule matched but no REST credentials are configured; nothing was sent"
+            ),
+        }
+    }
+    Ok(json(decision.answer))
+}
+
+/// The answer given the first time this Reservation was decided; no second update.
+fn repeat(previous: Remembered, span: &RootSpan) -> HttpResponse {
+    span.record("rule", previous.rule.as_str());
+    span.record("instruction", previous.instruction);
+    span.record("delivery", previous.delivery);
+    tracing::info!("reservation already decided: answering as before, sending nothing");
+    json(previous.answer)
+}
+
+fn json(body: Bytes) -> HttpResponse {
+    HttpResponse::Ok().content_type("application/json").body(body)
 }
 
 fn check_media_type(request: &HttpRequest) -> Result<(), AssignmentError> {

@@ -12,6 +12,7 @@ pub mod template;
 use bytes::Bytes;
 
 use crate::answer;
+use crate::update_form;
 use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text};
 use context::CallbackContext;
 use expression::Expr;
@@ -64,7 +65,8 @@ pub struct Rule {
     pub instruction: InstructionKind,
     pub delivery: Delivery,
     pub fields: Vec<(&'static FieldSpec, FieldValue)>,
-    /// The answer body, written once at load when no field holds a template.
+    /// The fields and answer body, worked out once at load when no field holds a template.
+    literal_fields: Option<Vec<(&'static FieldSpec, Rendered)>>,
     static_answer: Option<Bytes>,
 }
 
@@ -77,6 +79,8 @@ pub struct Decision<'r> {
     pub delivery: Delivery,
     /// The callback's answer body: the instruction's JSON, or `{}`.
     pub answer: Bytes,
+    /// For REST delivery: the form of the Reservation update to send.
+    pub update_form: Option<Vec<(&'static str, String)>>,
 }
 
 /// Why a matching rule could not answer this callback.
@@ -110,6 +114,7 @@ impl Rule {
             instruction,
             delivery,
             fields,
+            literal_fields: None,
             static_answer: None,
         };
         let literal: Option<Vec<_>> = rule
@@ -117,7 +122,8 @@ impl Rule {
             .iter()
             .map(|(spec, value)| Some((*spec, value.literal()?)))
             .collect();
-        rule.static_answer = literal.map(|fields| rule.answer_for(&fields));
+        rule.static_answer = literal.as_deref().map(|fields| rule.answer_for(fields));
+        rule.literal_fields = literal;
         rule
     }
 
@@ -132,12 +138,16 @@ impl Rule {
             .collect()
     }
 
-    fn render_answer(&self, context: &CallbackContext<'_>) -> Result<Bytes, Skip> {
-        if let Some(answer) = &self.static_answer {
-            return Ok(answer.clone());
+    /// This rule's decision for one callback, or why it cannot answer it.
+    fn try_decide(&self, context: &CallbackContext<'_>) -> Result<Decision<'_>, Skip> {
+        let sends_update = self.delivery == Delivery::Rest && self.instruction != InstructionKind::Defer;
+        if let (Some(answer), Some(fields)) = (&self.static_answer, &self.literal_fields) {
+            let update_form = sends_update.then(|| update_form::build(self.instruction, fields));
+            return Ok(self.decision(answer.clone(), update_form));
         }
         let fields = self.render(context)?;
-        Ok(self.answer_for(&fields))
+        let update_form = sends_update.then(|| update_form::build(self.instruction, &fields));
+        Ok(self.decision(self.answer_for(&fields), update_form))
     }
 
     /// The callback's answer: the inline JSON, or `{}` when the instruction goes over REST
@@ -220,8 +230,8 @@ impl RuleSet {
             if !rule.matches(context) {
                 continue;
             }
-            match rule.render_answer(context) {
-                Ok(answer) => return rule.decision(answer),
+            match rule.try_decide(context) {
+                Ok(decision) => return decision,
                 Err(skip) => tracing::info!(
                     rule = %rule.name,
                     field = skip.field,
@@ -231,17 +241,21 @@ impl RuleSet {
                 ),
             }
         }
-        // The loader refuses templates in `[default]`, so its answer was written at load.
-        let answer = self
-            .default
-            .static_answer
-            .clone()
-            .unwrap_or_else(|| Bytes::from_static(answer::EMPTY));
-        self.default.decision(answer)
+        // The loader refuses templates in `[default]`, so it always answers.
+        self.default
+            .try_decide(context)
+            .unwrap_or_else(|_| self.default.decision(Bytes::from_static(answer::EMPTY), None))
     }
 
     pub fn len(&self) -> usize {
         self.rules.len()
+    }
+
+    /// Whether any rule (or the default) sends a REST update.
+    pub fn uses_rest(&self) -> bool {
+        self.rules().any(|rule| {
+            rule.delivery == Delivery::Rest && rule.instruction != InstructionKind::Defer
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -250,12 +264,17 @@ impl RuleSet {
 }
 
 impl Rule {
-    fn decision(&self, answer: Bytes) -> Decision<'_> {
+    fn decision(
+        &self,
+        answer: Bytes,
+        update_form: Option<Vec<(&'static str, String)>>,
+    ) -> Decision<'_> {
         Decision {
             rule: &self.name,
             instruction: self.instruction,
             delivery: self.delivery,
             answer,
+            update_form,
         }
     }
 }

@@ -4,6 +4,8 @@
 
 mod answers;
 mod binary;
+mod contract;
+mod delivery;
 mod expressions;
 mod helpers;
 mod refusals;

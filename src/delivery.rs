@@ -1,0 +1,258 @@
+//! Delivering Reservation updates in the background, after the callback has its answer.
+//!
+//! Each update is retried on 429, 5xx, timeouts and refused connections, with exponential
+//! backoff and jitter (or the `Retry-After` Twilio asks for), until it lands, meets a
+//! final answer, or its deadline passes. At most `max_in_flight` requests are out at once,
+//! and at most `max_pending` updates wait; every update ends in exactly one log line.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tokio::sync::{Notify, Semaphore};
+use tokio::time::Instant;
+
+use crate::instruction::InstructionKind;
+use crate::twilio_client::{AttemptError, ReservationTarget, TwilioClient};
+
+const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+const MAX_BACKOFF: Duration = Duration::from_secs(5);
+
+/// One Reservation update to deliver.
+#[derive(Debug, Clone)]
+pub struct Update {
+    pub target: ReservationTarget,
+    pub rule: String,
+    pub instruction: InstructionKind,
+    pub form: Vec<(&'static str, String)>,
+}
+
+/// How delivery is bounded.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    /// Requests to Twilio out at once.
+    pub max_in_flight: usize,
+    /// Updates accepted but not yet ended; more are refused (and logged).
+    pub max_pending: usize,
+    /// From the decision: stop retrying after this.
+    pub deadline: Duration,
+}
+
+/// Why an update was not taken.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("{0} reservation updates are already pending")]
+pub struct Full(pub usize);
+
+/// Hands updates to background tasks and can wait for them at shutdown.
+#[derive(Debug, Clone)]
+pub struct Deliverer {
+    client: Arc<TwilioClient>,
+    in_flight: Arc<Semaphore>,
+    pending: Arc<AtomicUsize>,
+    idle: Arc<Notify>,
+    limits: Limits,
+}
+
+/// Decrements the pending count however the task ends, and wakes a waiting drain.
+struct PendingGuard {
+    pending: Arc<AtomicUsize>,
+    idle: Arc<Notify>,
+}
+
+impl Drop for PendingGuard {
+    fn drop(&mut self) {
+        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+            self.idle.notify_waiters();
+        }
+    }
+}
+
+impl Deliverer {
+    pub fn new(client: TwilioClient, limits: Limits) -> Self {
+        Self {
+            client: Arc::new(client),
+            in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
+            pending: Arc::new(AtomicUsize::new(0)),
+            idle: Arc::new(Notify::new()),
+            limits,
+        }
+    }
+
+    /// Updates accepted and not yet ended.
+    pub fn pending(&self) -> usize {
+        self.pending.load(Ordering::Acquire)
+    }
+
+    /// Starts delivering `update` in the background; returns at once.
+    pub fn submit(&self, update: Update) -> Result<(), Full> {
+        let taken = self
+            .pending
+            .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
+                (n < self.limits.max_pending).then_some(n + 1)
+            });
+        if taken.is_err() {
+            tracing::error!(
+                reservation_sid = %update.target.reservation_sid,
+                rule = %update.rule,
+                instruction = update.instruction.name(),
+                outcome = "dropped",
+                "reservation update dropped: {} updates already pending",
+                self.limits.max_pending
+            );
+            return Err(Full(self.limits.max_pending));
+        }
+        let guard = PendingGuard {
+            pending: self.pending.clone(),
+            idle: self.idle.clone(),
+        };
+        let this = self.clone();
+        tokio::spawn(async move {
+            let _guard = guard;
+            this.deliver(update).await;
+        });
+        Ok(())
+    }
+
+    /// Waits up to `grace` for every pending update to end; returns how many had not.
+    pub async fn drain(&self, grace: Duration) -> usize {
+        let until = Instant::now() + grace;
+        loop {
+            let idle = self.idle.notified();
+            tokio::pin!(idle);
+            // Register before reading the count, so a wake-up between the two is not lost.
+            idle.as_mut().enable();
+            if self.pending() == 0 {
+                return 0;
+            }
+            if tokio::time::timeout_at(until, idle).await.is_err() {
+                return self.pending();
+            }
+        }
+    }
+
+    async fn deliver(&self, update: Update) {
+        let started = Instant::now();
+        let deadline = started + self.limits.deadline;
+        let mut attempts = 0u32;
+        loop {
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let Ok(permit) = tokio::time::timeout(remaining, self.in_flight.acquire()).await
+            else {
+                return log_expired(&update, attempts, "no turn came before the deadline");
+            };
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            if remaining.is_zero() {
+                return log_expired(&update, attempts, "no turn came before the deadline");
+            }
+            attempts += 1;
+            let result = self
+                .client
+                .update_reservation(&update.target, &update.form, remaining)
+                .await;
+            drop(permit);
+            let (reason, retry_after) = match result {
+                Ok(()) => return log_landed(&update, attempts, started.elapsed()),
+                Err(AttemptError::Retryable {
+                    reason,
+                    retry_after,
+                }) => (reason, retry_after),
+                Err(error) => return log_final(&update, attempts, &error),
+            };
+            let wait = retry_after.unwrap_or_else(|| backoff(attempts));
+            if Instant::now() + wait >= deadline {
+                return log_expired(&update, attempts, &reason);
+            }
+            tracing::debug!(
+                reservation_sid = %update.target.reservation_sid,
+                attempts,
+                reason = %reason,
+                wait_ms = wait.as_millis() as u64,
+                "reservation update will be retried"
+            );
+            tokio::time::sleep(wait).await;
+        }
+    }
+}
+
+/// A random wait between half and all of an exponentially growing ceiling ("equal
+/// jitter"): spread out, yet never much shorter than the backoff intends.
+fn backoff(attempts: u32) -> Duration {
+    let ceiling = FIRST_BACKOFF
+        .saturating_mul(2u32.saturating_pow(attempts.saturating_sub(1)))
+        .min(MAX_BACKOFF);
+    let millis = ceiling.as_millis() as u64;
+    Duration::from_millis(fastrand::u64(millis / 2..=millis))
+}
+
+fn log_landed(update: &Update, attempts: u32, latency: Duration) {
+    tracing::info!(
+        reservation_sid = %update.target.reservation_sid,
+        rule = %update.rule,
+        instruction = update.instruction.name(),
+        outcome = "landed",
+        attempts,
+        latency_ms = latency.as_millis() as u64,
+        "reservation update landed"
+    );
+}
+
+fn log_final(update: &Update, attempts: u32, error: &AttemptError) {
+    match error {
+        AttemptError::MovedOn { status, message } => tracing::info!(
+            reservation_sid = %update.target.reservation_sid,
+            rule = %update.rule,
+            instruction = update.instruction.name(),
+            outcome = "moved_on",
+            attempts,
+            status,
+            message = %message,
+            "reservation update not applied: the reservation has moved on"
+        ),
+        AttemptError::Final {
+            status,
+            code,
+            message,
+            more_info,
+        } => tracing::error!(
+            reservation_sid = %update.target.reservation_sid,
+            rule = %update.rule,
+            instruction = update.instruction.name(),
+            outcome = "final_error",
+            attempts,
+            status,
+            code = code.unwrap_or_default(),
+            message = message.as_deref().unwrap_or(""),
+            more_info = more_info.as_deref().unwrap_or(""),
+            "reservation update refused by Twilio"
+        ),
+        AttemptError::Retryable { reason, .. } => log_expired(update, attempts, reason),
+    }
+}
+
+fn log_expired(update: &Update, attempts: u32, last_error: &str) {
+    tracing::error!(
+        reservation_sid = %update.target.reservation_sid,
+        rule = %update.rule,
+        instruction = update.instruction.name(),
+        outcome = "expired",
+        attempts,
+        last_error = %last_error,
+        "reservation update expired: its deadline passed before it landed"
+    );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_grows_and_stays_under_its_ceiling() {
+        for attempts in 1..20 {
+            let ceiling = FIRST_BACKOFF
+                .saturating_mul(2u32.saturating_pow(attempts - 1))
+                .min(MAX_BACKOFF);
+            let wait = backoff(attempts);
+            assert!(wait <= ceiling && wait >= ceiling / 2, "{attempts}: {wait:?}");
+        }
+    }
+}

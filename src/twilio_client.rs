@@ -1,0 +1,290 @@
+//! Twilio's REST API, as far as this service needs it: updating one Reservation.
+//!
+//! One attempt per call; retrying is the caller's business (`delivery`), so that the
+//! classification of an answer (retry, final, moved on) is tested on its own here.
+
+use std::time::Duration;
+
+use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::{StatusCode, Url};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::configuration::{ReservationEndpoint, TwilioSettings};
+
+/// Which Reservation to update: the SIDs from the callback.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ReservationTarget {
+    pub workspace_sid: String,
+    pub worker_sid: String,
+    pub task_sid: String,
+    pub reservation_sid: String,
+}
+
+/// Why the REST client cannot be built.
+#[derive(Debug, thiserror::Error)]
+pub enum ClientError {
+    #[error(
+        "REST delivery needs credentials: set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or \
+         TWILIO_API_KEY with TWILIO_API_SECRET"
+    )]
+    NoCredentials,
+    #[error("twilio.api_base_url is not a base URL: {0}")]
+    BaseUrl(String),
+    #[error("cannot build the HTTP client: {0}")]
+    Http(String),
+}
+
+/// How one attempt ended, when it did not land.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AttemptError {
+    /// 429, 5xx, a timeout or a connection failure: worth another try.
+    #[error("{reason}")]
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
+    /// The Reservation is no longer pending (410, or Twilio says so): nothing is wrong with
+    /// this service, TaskRouter has moved on.
+    #[error("HTTP {status}: {message}")]
+    MovedOn { status: u16, message: String },
+    /// Any other 4xx: another try would get the same answer.
+    #[error("HTTP {status}: code {code:?}, {message:?} ({more_info:?})")]
+    Final {
+        status: u16,
+        code: Option<i64>,
+        message: Option<String>,
+        more_info: Option<String>,
+    },
+}
+
+/// Sends Reservation updates with HTTP Basic auth. `Debug` shows no secret.
+#[derive(Debug, Clone)]
+pub struct TwilioClient {
+    http: reqwest::Client,
+    base: Url,
+    endpoint: ReservationEndpoint,
+    username: String,
+    password: SecretString,
+}
+
+impl TwilioClient {
+    /// One client (one connection pool) per process. Authenticates with the API key when
+    /// one is set, else with the account SID and auth token.
+    pub fn new(settings: &TwilioSettings) -> Result<Self, ClientError> {
+        let (username, password) = match (&settings.api_key, &settings.api_secret) {
+            (Some(key), Some(secret)) => (key.clone(), secret.clone()),
+            _ => match (&settings.account_sid, &settings.auth_token) {
+                (Some(sid), Some(token)) => (sid.clone(), token.clone()),
+                _ => return Err(ClientError::NoCredentials),
+            },
+        };
+        let base = Url::parse(&settings.api_base_url)
+            .ok()
+            .filter(|url| !url.cannot_be_a_base())
+            .ok_or_else(|| ClientError::BaseUrl(settings.api_base_url.clone()))?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_millis(settings.request_timeout_ms))
+            .connect_timeout(Duration::from_millis(settings.request_timeout_ms))
+            .user_agent(concat!("assignment-router/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| ClientError::Http(e.to_string()))?;
+        Ok(Self {
+            http,
+            base,
+            endpoint: settings.reservation_endpoint,
+            username,
+            password,
+        })
+    }
+
+    /// The Reservation's URL. SIDs are pushed as path segments, so whatever a callback
+    /// carries is percent-encoded and cannot reach another path.
+    pub fn reservation_url(&self, target: &ReservationTarget) -> Url {
+        let mut url = self.base.clone();
+        let (parent, parent_sid) = match self.endpoint {
+            ReservationEndpoint::Worker => ("Workers", &target.worker_sid),
+            ReservationEndpoint::Task => ("Tasks", &target.task_sid),
+        };
+        if let Ok(mut segments) = url.path_segments_mut() {
+            segments.pop_if_empty().extend([
+                "v1",
+                "Workspaces",
+                &target.workspace_sid,
+                parent,
+                parent_sid,
+                "Reservations",
+                &target.reservation_sid,
+            ]);
+        }
+        url
+    }
+
+    /// One `POST` of the update form, within `timeout`.
+    pub async fn update_reservation(
+        &self,
+        target: &ReservationTarget,
+        form: &[(&'static str, String)],
+        timeout: Duration,
+    ) -> Result<(), AttemptError> {
+        let response = self
+            .http
+            .post(self.reservation_url(target))
+            .basic_auth(&self.username, Some(self.password.expose_secret()))
+            .header(ACCEPT, "application/json")
+            .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+            .body(encode(form))
+            .timeout(timeout)
+            .send()
+            .await
+            .map_err(|error| AttemptError::Retryable {
+                reason: describe(&error),
+                retry_after: None,
+            })?;
+        let status = response.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_retry_after);
+        let body = response.bytes().await.unwrap_or_default();
+        Err(classify(status, retry_after, &body))
+    }
+}
+
+fn encode(form: &[(&'static str, String)]) -> String {
+    // Serialising string pairs cannot fail.
+    serde_urlencoded::to_string(form).unwrap_or_default()
+}
+
+/// A transport error in words, without the URL's query or any header.
+fn describe(error: &reqwest::Error) -> String {
+    let kind = if error.is_timeout() {
+        "timed out"
+    } else if error.is_connect() {
+        "could not connect"
+    } else {
+        "request failed"
+    };
+    let mut source: Option<&dyn std::error::Error> = std::error::Error::source(error);
+    let mut detail = String::new();
+    while let Some(cause) = source {
+        detail = cause.to_string();
+        source = cause.source();
+    }
+    if detail.is_empty() {
+        kind.to_owned()
+    } else {
+        format!("{kind}: {detail}")
+    }
+}
+
+/// `Retry-After` as seconds or as an HTTP date.
+fn parse_retry_after(value: &str) -> Option<Duration> {
+    if let Ok(seconds) = value.trim().parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let when = httpdate::parse_http_date(value.trim()).ok()?;
+    Some(
+        when.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
+}
+
+/// Sorts an unsuccessful answer into retry, moved on, or final.
+pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) -> AttemptError {
+    if status == StatusCode::TOO_MANY_REQUESTS || status.is_server_error() {
+        return AttemptError::Retryable {
+            reason: format!("HTTP {}", status.as_u16()),
+            retry_after,
+        };
+    }
+    let error: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    let code = error.get("code").and_then(serde_json::Value::as_i64);
+    // Twilio's classic error body has `message`; its RFC 9457 bodies have `detail`.
+    let message = ["message", "detail"]
+        .iter()
+        .find_map(|key| error.get(*key).and_then(serde_json::Value::as_str))
+        .map(str::to_owned);
+    let more_info = error
+        .get("more_info")
+        .and_then(serde_json::Value::as_str)
+        .map(str::to_owned);
+    if status == StatusCode::GONE || message.as_deref().is_some_and(says_not_pending) {
+        return AttemptError::MovedOn {
+            status: status.as_u16(),
+            message: message.unwrap_or_else(|| "the reservation is gone".to_owned()),
+        };
+    }
+    AttemptError::Final {
+        status: status.as_u16(),
+        code,
+        message,
+        more_info,
+    }
+}
+
+/// Whether Twilio's message says the Reservation has already been settled. The numeric code
+/// for this is UNCONFIRMED (reference/taskrouter.md §3.5), so the known wordings are matched:
+/// "… is already in state [accepted] and cannot be updated …", "… is not currently in a
+/// Pending state", "… is not pending".
+fn says_not_pending(message: &str) -> bool {
+    let lower = message.to_ascii_lowercase();
+    ["already in state", "not currently in a pending state", "not pending"]
+        .iter()
+        .any(|wording| lower.contains(wording))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rate_limits_and_server_errors_are_retried() {
+        for status in [429, 500, 502, 503] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert!(
+                matches!(classify(status, None, b""), AttemptError::Retryable { .. }),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_twilio_error_body_is_final_and_keeps_code_message_and_more_info() {
+        let body = br#"{"code": 20001, "message": "Invalid DequeueFrom", "more_info": "https://www.twilio.com/docs/errors/20001", "status": 400}"#;
+        assert_eq!(
+            classify(StatusCode::BAD_REQUEST, None, body),
+            AttemptError::Final {
+                status: 400,
+                code: Some(20001),
+                message: Some("Invalid DequeueFrom".to_owned()),
+                more_info: Some("https://www.twilio.com/docs/errors/20001".to_owned()),
+            }
+        );
+    }
+
+    #[test]
+    fn gone_and_not_pending_answers_mean_the_reservation_moved_on() {
+        let not_pending = br#"{"code": 20001, "message": "Reservation WR123 is already in state [accepted] and cannot be updated to [accepted]"}"#;
+        for (status, body) in [(410, &b""[..]), (400, &not_pending[..])] {
+            let status = StatusCode::from_u16(status).unwrap();
+            assert!(
+                matches!(classify(status, None, body), AttemptError::MovedOn { .. }),
+                "{status}"
+            );
+        }
+    }
+
+    #[test]
+    fn retry_after_is_read_as_seconds_or_a_date() {
+        assert_eq!(parse_retry_after("7"), Some(Duration::from_secs(7)));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO)
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+    }
+}
