@@ -51,6 +51,10 @@ pub struct Deliverer {
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
     limits: Limits,
+    /// The main runtime. Handlers run on actix's per-worker runtimes, which are dropped
+    /// (with every task on them) when the listeners stop; updates must outlive that to be
+    /// drained at shutdown.
+    runtime: tokio::runtime::Handle,
 }
 
 /// Decrements the pending count however the task ends, and wakes a waiting drain.
@@ -68,8 +72,10 @@ impl Drop for PendingGuard {
 }
 
 impl Deliverer {
+    /// Must be called from within the runtime that should run the updates.
     pub fn new(client: TwilioClient, limits: Limits) -> Self {
         Self {
+            runtime: tokio::runtime::Handle::current(),
             client: Arc::new(client),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
             pending: Arc::new(AtomicUsize::new(0)),
@@ -106,7 +112,7 @@ impl Deliverer {
             idle: self.idle.clone(),
         };
         let this = self.clone();
-        tokio::spawn(async move {
+        self.runtime.spawn(async move {
             let _guard = guard;
             this.deliver(update).await;
         });
@@ -136,8 +142,7 @@ impl Deliverer {
         let mut attempts = 0u32;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let Ok(permit) = tokio::time::timeout(remaining, self.in_flight.acquire()).await
-            else {
+            let Ok(permit) = tokio::time::timeout(remaining, self.in_flight.acquire()).await else {
                 return log_expired(&update, attempts, "no turn came before the deadline");
             };
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -252,7 +257,10 @@ mod tests {
                 .saturating_mul(2u32.saturating_pow(attempts - 1))
                 .min(MAX_BACKOFF);
             let wait = backoff(attempts);
-            assert!(wait <= ceiling && wait >= ceiling / 2, "{attempts}: {wait:?}");
+            assert!(
+                wait <= ceiling && wait >= ceiling / 2,
+                "{attempts}: {wait:?}"
+            );
         }
     }
 }

@@ -3,9 +3,9 @@
 
 pub mod answer;
 pub mod callback;
-pub mod delivery;
 pub mod cli;
 pub mod configuration;
+pub mod delivery;
 pub mod form;
 pub mod instruction;
 pub mod probe;

@@ -45,7 +45,10 @@ impl RecentDecisions {
     /// the same Reservation cannot both win.
     pub fn claim(&self, reservation_sid: &str, decision: Remembered) -> Option<Remembered> {
         let now = Instant::now();
-        let mut inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         inner.forget_expired(now, self.ttl);
         if let Some((_, existing)) = inner.by_sid.get(reservation_sid) {
             return Some(existing.clone());
@@ -65,7 +68,10 @@ impl RecentDecisions {
 
     /// The remembered decision for `reservation_sid`, if one is still fresh.
     pub fn get(&self, reservation_sid: &str) -> Option<Remembered> {
-        let inner = self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let inner = self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         let (at, remembered) = inner.by_sid.get(reservation_sid)?;
         (at.elapsed() < self.ttl).then(|| remembered.clone())
     }

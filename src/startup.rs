@@ -12,12 +12,12 @@ use tracing_actix_web::{RequestId, TracingLogger};
 use crate::configuration::Settings;
 use crate::delivery::{Deliverer, Limits};
 use crate::recent::RecentDecisions;
-use crate::twilio_client::{ClientError, TwilioClient};
 use crate::routes::{assignment, health};
 use crate::rules::{self, RulesError};
 use crate::signature::Verifier;
 use crate::state::AppState;
 use crate::telemetry::CallbackRootSpan;
+use crate::twilio_client::{ClientError, TwilioClient};
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]

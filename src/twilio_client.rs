@@ -65,6 +65,7 @@ pub struct TwilioClient {
     endpoint: ReservationEndpoint,
     username: String,
     password: SecretString,
+    request_timeout: Duration,
 }
 
 impl TwilioClient {
@@ -82,9 +83,9 @@ impl TwilioClient {
             .ok()
             .filter(|url| !url.cannot_be_a_base())
             .ok_or_else(|| ClientError::BaseUrl(settings.api_base_url.clone()))?;
+        let request_timeout = Duration::from_millis(settings.request_timeout_ms);
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_millis(settings.request_timeout_ms))
-            .connect_timeout(Duration::from_millis(settings.request_timeout_ms))
+            .connect_timeout(request_timeout)
             .user_agent(concat!("assignment-router/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| ClientError::Http(e.to_string()))?;
@@ -94,6 +95,7 @@ impl TwilioClient {
             endpoint: settings.reservation_endpoint,
             username,
             password,
+            request_timeout,
         })
     }
 
@@ -119,12 +121,13 @@ impl TwilioClient {
         url
     }
 
-    /// One `POST` of the update form, within `timeout`.
+    /// One `POST` of the update form, within `request_timeout_ms` or `limit`, whichever is
+    /// shorter (the caller's limit is what is left before the update's deadline).
     pub async fn update_reservation(
         &self,
         target: &ReservationTarget,
         form: &[(&'static str, String)],
-        timeout: Duration,
+        limit: Duration,
     ) -> Result<(), AttemptError> {
         let response = self
             .http
@@ -133,7 +136,7 @@ impl TwilioClient {
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
             .body(encode(form))
-            .timeout(timeout)
+            .timeout(self.request_timeout.min(limit))
             .send()
             .await
             .map_err(|error| AttemptError::Retryable {
@@ -232,9 +235,13 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) 
 /// Pending state", "… is not pending".
 fn says_not_pending(message: &str) -> bool {
     let lower = message.to_ascii_lowercase();
-    ["already in state", "not currently in a pending state", "not pending"]
-        .iter()
-        .any(|wording| lower.contains(wording))
+    [
+        "already in state",
+        "not currently in a pending state",
+        "not pending",
+    ]
+    .iter()
+    .any(|wording| lower.contains(wording))
 }
 
 #[cfg(test)]

@@ -65,7 +65,10 @@ mod tests {
     fn lists_repeat_their_key_and_booleans_and_numbers_are_words() {
         let kind = InstructionKind::Conference;
         let fields = [
-            (spec(kind, "from"), Rendered::Text("+15005550006".to_owned())),
+            (
+                spec(kind, "from"),
+                Rendered::Text("+15005550006".to_owned()),
+            ),
             (spec(kind, "timeout"), Rendered::Integer(20)),
             (spec(kind, "end_conference_on_exit"), Rendered::Bool(true)),
             (

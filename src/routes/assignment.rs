@@ -14,12 +14,12 @@ use bytes::Bytes;
 
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::delivery::Update;
-use crate::recent::Remembered;
-use crate::twilio_client::ReservationTarget;
 use crate::form::{self, FormError};
+use crate::recent::Remembered;
 use crate::rules::context::CallbackContext;
 use crate::signature::{Payload, SignatureError};
 use crate::state::AppState;
+use crate::twilio_client::ReservationTarget;
 
 /// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
 /// none); neither `Display` nor `Debug` ever holds a signature or a token.
@@ -173,7 +173,9 @@ fn repeat(previous: Remembered, span: &RootSpan) -> HttpResponse {
 }
 
 fn json(body: Bytes) -> HttpResponse {
-    HttpResponse::Ok().content_type("application/json").body(body)
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(body)
 }
 
 fn check_media_type(request: &HttpRequest) -> Result<(), AssignmentError> {

@@ -12,8 +12,8 @@ pub mod template;
 use bytes::Bytes;
 
 use crate::answer;
-use crate::update_form;
 use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text};
+use crate::update_form;
 use context::CallbackContext;
 use expression::Expr;
 use template::Template;
@@ -140,7 +140,8 @@ impl Rule {
 
     /// This rule's decision for one callback, or why it cannot answer it.
     fn try_decide(&self, context: &CallbackContext<'_>) -> Result<Decision<'_>, Skip> {
-        let sends_update = self.delivery == Delivery::Rest && self.instruction != InstructionKind::Defer;
+        let sends_update =
+            self.delivery == Delivery::Rest && self.instruction != InstructionKind::Defer;
         if let (Some(answer), Some(fields)) = (&self.static_answer, &self.literal_fields) {
             let update_form = sends_update.then(|| update_form::build(self.instruction, fields));
             return Ok(self.decision(answer.clone(), update_form));
@@ -242,9 +243,10 @@ impl RuleSet {
             }
         }
         // The loader refuses templates in `[default]`, so it always answers.
-        self.default
-            .try_decide(context)
-            .unwrap_or_else(|_| self.default.decision(Bytes::from_static(answer::EMPTY), None))
+        self.default.try_decide(context).unwrap_or_else(|_| {
+            self.default
+                .decision(Bytes::from_static(answer::EMPTY), None)
+        })
     }
 
     pub fn len(&self) -> usize {

@@ -196,7 +196,7 @@ async fn the_binary_answers_logs_one_json_span_per_callback_and_stops_on_sigterm
     assert_eq!(status.code(), Some(0), "a SIGTERM stop is a clean exit");
     let logged: Vec<Value> = running
         .lines
-        .try_iter()
+        .iter() // ends at EOF: the process has exited
         .map(|line| serde_json::from_str(&line).expect("every log line is JSON"))
         .collect();
     let answered = logged
@@ -215,4 +215,59 @@ async fn the_binary_answers_logs_one_json_span_per_callback_and_stops_on_sigterm
     let all = logged.iter().map(Value::to_string).collect::<String>();
     assert!(!all.contains(TOKEN), "the auth token reached a log line");
     assert!(!all.contains(&signature), "a signature reached a log line");
+}
+
+#[tokio::test]
+async fn sigterm_waits_for_a_pending_update_to_land_before_exiting() {
+    // Arrange: Twilio answers slowly, so the update is still out when SIGTERM comes.
+    let twilio = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_delay(Duration::from_millis(1500)))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let base = twilio.uri();
+    let mut running = start(
+        "[default]\ninstruction = \"accept\"\ndelivery = \"rest\"\n",
+        &[
+            ("APP_TWILIO__API_BASE_URL", base.as_str()),
+            ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+        ],
+    );
+    let pairs = default_callback();
+    let signature = sign(TOKEN, PUBLIC_URL, &pairs);
+
+    // Act
+    let answer: Value = reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/assignment", running.port))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", &signature)
+        .body(encode(&pairs))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let status = terminate(&mut running);
+
+    // Assert
+    assert_eq!(answer, json!({}));
+    assert_eq!(status.code(), Some(0));
+    let logged: Vec<Value> = running
+        .lines
+        .iter() // ends at EOF: the process has exited
+        .map(|line| serde_json::from_str(&line).unwrap())
+        .collect();
+    let landed = logged
+        .iter()
+        .position(|entry| entry["fields"]["message"] == "reservation update landed")
+        .unwrap_or_else(|| panic!("the pending update did not land before exit: {logged:#?}"));
+    let ended = logged
+        .iter()
+        .position(|entry| entry["fields"]["message"] == "every pending reservation update ended")
+        .expect("the drain is logged");
+    assert!(landed < ended);
+    twilio.verify().await;
 }

@@ -1,1 +1,451 @@
-//! placeholder
+//! REST delivery against a real local HTTP server standing in for Twilio.
+
+use std::time::{Duration, Instant};
+
+use base64::Engine;
+use serde_json::json;
+use wiremock::matchers::{header, method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::*;
+
+const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const WORKER_PATH: &str = "/v1/Workspaces/WS0123456789abcdef0123456789abcdef/Workers/WK0123456789abcdef0123456789abcdef/Reservations/WR0123456789abcdef0123456789abcdef";
+const TASK_PATH: &str = "/v1/Workspaces/WS0123456789abcdef0123456789abcdef/Tasks/WT0123456789abcdef0123456789abcdef/Reservations/WR0123456789abcdef0123456789abcdef";
+
+fn basic(user: &str, password: &str) -> String {
+    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    format!("Basic {encoded}")
+}
+
+/// Starts the service with REST credentials pointed at `twilio`.
+async fn spawn_rest_app(rules: &str, twilio: &MockServer, extra: &[(&str, &str)]) -> TestApp {
+    let base = twilio.uri();
+    let mut settings = vec![
+        ("APP_TWILIO__API_BASE_URL", base.as_str()),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+    ];
+    settings.extend_from_slice(extra);
+    spawn_app_with(rules, &settings).await
+}
+
+fn rest_rule(instruction_and_fields: &str) -> String {
+    format!(
+        "[[rules]]\nname = \"by-rest\"\ndelivery = \"rest\"\n{instruction_and_fields}\n\n\
+         [default]\ninstruction = \"accept\"\n"
+    )
+}
+
+/// The decoded pairs of a received form, in order.
+fn form_of(request: &Request) -> Vec<(String, String)> {
+    assignment_router::form::parse(&request.body).unwrap()
+}
+
+fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+/// Waits until `twilio` has received `count` requests (or the timeout passes).
+async fn wait_for_requests(twilio: &MockServer, count: usize, timeout: Duration) -> Vec<Request> {
+    let until = Instant::now() + timeout;
+    loop {
+        let received = twilio.received_requests().await.unwrap_or_default();
+        if received.len() >= count || Instant::now() > until {
+            return received;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({"sid": "WR0123456789abcdef0123456789abcdef"}))
+}
+
+#[tokio::test]
+async fn each_instruction_is_sent_with_the_exact_method_path_auth_headers_and_form() {
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "instruction = \"accept\"",
+            vec![("ReservationStatus", "accepted")],
+        ),
+        (
+            "instruction = \"reject\"\nactivity_sid = \"WAfedcba9876543210fedcba9876543210\"",
+            vec![
+                ("ReservationStatus", "rejected"),
+                ("WorkerActivitySid", "WAfedcba9876543210fedcba9876543210"),
+            ],
+        ),
+        (
+            "instruction = \"dequeue\"\nfrom = \"+15005550006\"\nto = \"{{worker.contact_uri}}\"\n\
+             post_work_activity_sid = \"WA0123456789abcdef0123456789abcdef\"\n\
+             record = \"record-from-answer\"\ntimeout = 20\n\
+             status_callback_url = \"https://example.com/s\"\n\
+             status_callback_events = [\"ringing\", \"completed\"]",
+            vec![
+                ("Instruction", "dequeue"),
+                ("DequeueTo", "client:alice"),
+                ("DequeueFrom", "+15005550006"),
+                (
+                    "DequeuePostWorkActivitySid",
+                    "WA0123456789abcdef0123456789abcdef",
+                ),
+                ("DequeueRecord", "record-from-answer"),
+                ("DequeueTimeout", "20"),
+                ("DequeueStatusCallbackUrl", "https://example.com/s"),
+                ("DequeueStatusCallbackEvent", "ringing"),
+                ("DequeueStatusCallbackEvent", "completed"),
+            ],
+        ),
+        (
+            "instruction = \"call\"\nfrom = \"+15005550006\"\nurl = \"https://example.com/t\"\n\
+             to = \"+15005550001\"\naccept = true\nrecord = \"do-not-record\"\ntimeout = 15\n\
+             status_callback_url = \"https://example.com/s\"",
+            vec![
+                ("Instruction", "call"),
+                ("CallTo", "+15005550001"),
+                ("CallFrom", "+15005550006"),
+                ("CallUrl", "https://example.com/t"),
+                ("CallAccept", "true"),
+                ("CallRecord", "do-not-record"),
+                ("CallTimeout", "15"),
+                ("CallStatusCallbackUrl", "https://example.com/s"),
+            ],
+        ),
+        (
+            "instruction = \"redirect\"\ncall_sid = \"{{task.call_sid}}\"\n\
+             url = \"https://example.com/v\"\naccept = false",
+            vec![
+                ("Instruction", "redirect"),
+                ("RedirectCallSid", "CA0123456789abcdef0123456789abcdef"),
+                ("RedirectUrl", "https://example.com/v"),
+                ("RedirectAccept", "false"),
+            ],
+        ),
+        (
+            "instruction = \"conference\"\nfrom = \"+15005550006\"\nto = \"client:bob\"\n\
+             timeout = 25\nrecord = true\nbeep = \"onEnter\"\nend_conference_on_exit = true\n\
+             wait_url = \"https://example.com/hold\"\nwait_method = \"GET\"\nmax_participants = 3\n\
+             status_callback_event = [\"initiated\", \"answered\"]\n\
+             conference_status_callback_event = [\"start\", \"end\", \"join\"]\n\
+             region = \"ie1\"",
+            vec![
+                ("Instruction", "conference"),
+                ("To", "client:bob"),
+                ("From", "+15005550006"),
+                ("Timeout", "25"),
+                ("Record", "true"),
+                ("Beep", "onEnter"),
+                ("EndConferenceOnExit", "true"),
+                ("WaitUrl", "https://example.com/hold"),
+                ("WaitMethod", "GET"),
+                ("MaxParticipants", "3"),
+                ("StatusCallbackEvent", "initiated"),
+                ("StatusCallbackEvent", "answered"),
+                ("ConferenceStatusCallbackEvent", "start"),
+                ("ConferenceStatusCallbackEvent", "end"),
+                ("ConferenceStatusCallbackEvent", "join"),
+                ("Region", "ie1"),
+            ],
+        ),
+    ];
+    for (rule, expected) in cases {
+        // Arrange
+        let twilio = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(WORKER_PATH))
+            .and(header("Authorization", basic(ACCOUNT_SID, TOKEN).as_str()))
+            .and(header("Content-Type", "application/x-www-form-urlencoded"))
+            .and(header("Accept", "application/json"))
+            .respond_with(ok())
+            .expect(1)
+            .mount(&twilio)
+            .await;
+        let app = spawn_rest_app(&rest_rule(rule), &twilio, &[]).await;
+
+        // Act
+        let answer = instruction_of(app.post_signed(&default_callback()).await).await;
+        let received = wait_for_requests(&twilio, 1, Duration::from_secs(5)).await;
+
+        // Assert
+        assert_eq!(answer, json!({}), "{rule}");
+        assert_eq!(received.len(), 1, "{rule}");
+        assert_eq!(form_of(&received[0]), pairs(&expected), "{rule}");
+        twilio.verify().await;
+    }
+}
+
+#[tokio::test]
+async fn the_task_endpoint_and_an_api_key_are_used_when_configured() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path(TASK_PATH))
+        .and(header(
+            "Authorization",
+            basic("SK0123", "key-secret").as_str(),
+        ))
+        .respond_with(ok())
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(
+        &rest_rule("instruction = \"accept\""),
+        &twilio,
+        &[
+            ("APP_TWILIO__RESERVATION_ENDPOINT", "task"),
+            ("TWILIO_API_KEY", "SK0123"),
+            ("TWILIO_API_SECRET", "key-secret"),
+        ],
+    )
+    .await;
+
+    // Act
+    let answer = instruction_of(app.post_signed(&default_callback()).await).await;
+    wait_for_requests(&twilio, 1, Duration::from_secs(5)).await;
+
+    // Assert
+    assert_eq!(answer, json!({}));
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn the_callback_is_answered_before_twilio_answers_the_update() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok().set_delay(Duration::from_millis(1500)))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+
+    // Act
+    let started = Instant::now();
+    let answer = instruction_of(app.post_signed(&default_callback()).await).await;
+    let answered_after = started.elapsed();
+    let received = wait_for_requests(&twilio, 1, Duration::from_secs(5)).await;
+
+    // Assert
+    assert_eq!(answer, json!({}));
+    assert!(
+        answered_after < Duration::from_millis(1000),
+        "the callback waited for Twilio: {answered_after:?}"
+    );
+    assert_eq!(received.len(), 1);
+}
+
+#[tokio::test]
+async fn the_same_reservation_twice_gets_the_same_answer_and_one_update() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+
+    // Act
+    let first = instruction_of(app.post_signed(&default_callback()).await).await;
+    let second = instruction_of(app.post_signed(&default_callback()).await).await;
+    wait_for_requests(&twilio, 2, Duration::from_millis(800)).await;
+
+    // Assert
+    assert_eq!(first, json!({}));
+    assert_eq!(second, first);
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn inline_rules_send_nothing_to_twilio() {
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .expect(0)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app("[default]\ninstruction = \"accept\"\n", &twilio, &[]).await;
+    let answer = instruction_of(app.post_signed(&default_callback()).await).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(answer, json!({"instruction": "accept"}));
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_forged_or_malformed_callback_sends_nothing_to_twilio() {
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .expect(0)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+    let body = encode(&default_callback());
+    assert_refused(app.post_form(&body, None, "").await, 403).await;
+    assert_refused(
+        app.post_form(&body, Some("bm90IGEgc2lnbmF0dXJlIGF0IGFsbCE="), "")
+            .await,
+        403,
+    )
+    .await;
+    let missing: Vec<_> = default_callback()
+        .into_iter()
+        .filter(|(k, _)| k != "WorkspaceSid")
+        .collect();
+    assert_refused(app.post_signed(&missing).await, 400).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    twilio.verify().await;
+}
+
+/// Mounts `first` for the first `times` requests, then a 200.
+async fn fail_then_succeed(twilio: &MockServer, first: ResponseTemplate, times: u64) {
+    Mock::given(method("POST"))
+        .respond_with(first)
+        .up_to_n_times(times)
+        .with_priority(1)
+        .mount(twilio)
+        .await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .with_priority(2)
+        .mount(twilio)
+        .await;
+}
+
+#[tokio::test]
+async fn retryable_answers_are_retried_until_the_update_lands_exactly_once() {
+    let cases = [
+        (
+            "429 with Retry-After",
+            ResponseTemplate::new(429).insert_header("Retry-After", "1"),
+        ),
+        ("429 without Retry-After", ResponseTemplate::new(429)),
+        ("500", ResponseTemplate::new(500)),
+        ("503", ResponseTemplate::new(503)),
+        (
+            "an answer slower than request_timeout_ms",
+            ok().set_delay(Duration::from_millis(1500)),
+        ),
+    ];
+    for (what, first) in cases {
+        // Arrange
+        let twilio = MockServer::start().await;
+        fail_then_succeed(&twilio, first, 1).await;
+        let app = spawn_rest_app(
+            &rest_rule("instruction = \"accept\""),
+            &twilio,
+            &[("APP_TWILIO__REQUEST_TIMEOUT_MS", "500")],
+        )
+        .await;
+
+        // Act
+        let started = Instant::now();
+        instruction_of(app.post_signed(&default_callback()).await).await;
+        let received = wait_for_requests(&twilio, 2, Duration::from_secs(8)).await;
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let after = twilio.received_requests().await.unwrap();
+
+        // Assert
+        assert_eq!(received.len(), 2, "{what}: one failure, then one success");
+        assert_eq!(after.len(), 2, "{what}: nothing more once it landed");
+        if what == "429 with Retry-After" {
+            assert!(
+                started.elapsed() >= Duration::from_secs(1),
+                "Retry-After honoured"
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_retried_until_twilio_is_back() {
+    // Arrange: a port with nothing listening yet.
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = reserved.local_addr().unwrap();
+    drop(reserved);
+    let base = format!("http://{address}");
+    let app = spawn_app_with(
+        &rest_rule("instruction = \"accept\""),
+        &[
+            ("APP_TWILIO__API_BASE_URL", base.as_str()),
+            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ],
+    )
+    .await;
+
+    // Act
+    instruction_of(app.post_signed(&default_callback()).await).await;
+    tokio::time::sleep(Duration::from_millis(400)).await;
+    let listener = std::net::TcpListener::bind(address).unwrap();
+    let twilio = MockServer::builder().listener(listener).start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok())
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let received = wait_for_requests(&twilio, 1, Duration::from_secs(8)).await;
+
+    // Assert
+    assert_eq!(received.len(), 1);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_twilio_error_answer_is_final_after_exactly_one_attempt() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "code": 20001,
+            "message": "Invalid DequeueFrom",
+            "more_info": "https://www.twilio.com/docs/errors/20001",
+            "status": 400
+        })))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(
+        &rest_rule("instruction = \"dequeue\"\nfrom = \"+15005550006\""),
+        &twilio,
+        &[],
+    )
+    .await;
+
+    // Act
+    instruction_of(app.post_signed(&default_callback()).await).await;
+    wait_for_requests(&twilio, 1, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(1200)).await;
+
+    // Assert
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn attempts_stop_at_the_update_deadline() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(
+        &rest_rule("instruction = \"accept\""),
+        &twilio,
+        &[("APP_TWILIO__UPDATE_DEADLINE_SECS", "2")],
+    )
+    .await;
+
+    // Act
+    instruction_of(app.post_signed(&default_callback()).await).await;
+    tokio::time::sleep(Duration::from_millis(2500)).await;
+    let at_deadline = twilio.received_requests().await.unwrap().len();
+    tokio::time::sleep(Duration::from_millis(1500)).await;
+    let later = twilio.received_requests().await.unwrap().len();
+
+    // Assert
+    assert!(at_deadline >= 2, "it was retried: {at_deadline} attempts");
+    assert_eq!(later, at_deadline, "no attempt after the deadline");
+}
