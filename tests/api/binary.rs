@@ -271,3 +271,18 @@ async fn sigterm_waits_for_a_pending_update_to_land_before_exiting() {
     assert!(landed < ended);
     twilio.verify().await;
 }
+
+#[test]
+fn a_rest_rule_without_rest_credentials_stops_the_start() {
+    let output = run_to_end(command(
+        "[default]\ninstruction = \"accept\"\ndelivery = \"rest\"\n",
+        &[],
+    ));
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(
+        stderr.contains("REST delivery needs credentials"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("TWILIO_ACCOUNT_SID"), "{stderr}");
+}

@@ -449,3 +449,42 @@ async fn attempts_stop_at_the_update_deadline() {
     assert!(at_deadline >= 2, "it was retried: {at_deadline} attempts");
     assert_eq!(later, at_deadline, "no attempt after the deadline");
 }
+
+#[tokio::test]
+async fn no_more_than_max_in_flight_updates_are_out_at_once_and_the_rest_wait_their_turn() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok().set_delay(Duration::from_millis(1000)))
+        .expect(5)
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(
+        &rest_rule("instruction = \"accept\""),
+        &twilio,
+        &[("APP_TWILIO__MAX_IN_FLIGHT", "2")],
+    )
+    .await;
+
+    // Act
+    for n in 0..5 {
+        let mut pairs = default_callback();
+        for (key, value) in &mut pairs {
+            if key == "ReservationSid" {
+                *value = format!("WR{n:032x}");
+            }
+        }
+        assert_eq!(
+            instruction_of(app.post_signed(&pairs).await).await,
+            json!({})
+        );
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let first_wave = twilio.received_requests().await.unwrap().len();
+    let all = wait_for_requests(&twilio, 5, Duration::from_secs(8)).await;
+
+    // Assert
+    assert_eq!(first_wave, 2, "only max_in_flight requests go out at once");
+    assert_eq!(all.len(), 5, "the others waited their turn, none was lost");
+    twilio.verify().await;
+}
