@@ -5,10 +5,7 @@ use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::configuration::Settings;
-use crate::probe;
-use crate::startup::Application;
-use crate::telemetry;
+use crate::commands::{self, explain::Output};
 
 /// Answers Twilio TaskRouter assignment callbacks with the instruction your rules choose.
 #[derive(Debug, Parser)]
@@ -26,64 +23,51 @@ pub struct Cli {
 pub enum Command {
     /// Run the service (the default command).
     Serve,
+    /// Load settings and rules as `serve` would: list the rules, or every problem (exit 1).
+    Check,
+    /// Evaluate one callback offline: each rule tried and why, then the exact answer.
+    Explain {
+        /// The urlencoded body TaskRouter sends (a file, or `-` or nothing for stdin).
+        form_file: Option<PathBuf>,
+        /// The instant to read schedules at (RFC 3339, e.g. 2026-12-24T15:00:00Z).
+        #[arg(long, value_name = "RFC3339")]
+        at: Option<String>,
+        /// Print one JSON document instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the X-Twilio-Signature for a body and URL, made with TWILIO_AUTH_TOKEN.
+    Sign {
+        /// The URL exactly as Twilio would call it (query string included).
+        #[arg(long)]
+        url: String,
+        /// The urlencoded body (a file, or `-` or nothing for stdin).
+        form_file: Option<PathBuf>,
+    },
     /// Exit 0 when the configured service answers `GET /health` with 200 (for a container
     /// HEALTHCHECK: the runtime image has no shell tools).
     Healthcheck,
 }
 
 impl Cli {
-    /// Runs the chosen command; problems are printed on stderr, one per line.
+    /// Runs the chosen command.
     pub fn run(self) -> ExitCode {
+        let config = self.config.as_deref();
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => serve(self.config),
-            Command::Healthcheck => healthcheck(self.config),
-        }
-    }
-}
-
-fn serve(config: Option<PathBuf>) -> ExitCode {
-    let settings = match Settings::load(config.as_deref()) {
-        Ok(settings) => settings,
-        Err(error) => return fail(&error),
-    };
-    telemetry::init(settings.log.format);
-    let runtime = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("the async runtime must start: the machine is out of threads or memory");
-    runtime.block_on(async {
-        let application = match Application::build(&settings) {
-            Ok(application) => application,
-            Err(error) => return fail(&error),
-        };
-        tracing::info!(
-            port = application.port(),
-            admin_port = application.admin_port(),
-            callback_path = %settings.callback.path,
-            "listening"
-        );
-        match application.run_until_stopped().await {
-            Ok(()) => {
-                tracing::info!("stopped");
-                ExitCode::SUCCESS
+            Command::Serve => commands::serve::run(config),
+            Command::Check => commands::check::run(config),
+            Command::Explain {
+                form_file,
+                at,
+                json,
+            } => {
+                let output = if json { Output::Json } else { Output::Text };
+                commands::explain::run(config, at.as_deref(), form_file.as_deref(), output)
             }
-            Err(error) => fail(&error),
+            Command::Sign { url, form_file } => {
+                commands::sign::run(config, &url, form_file.as_deref())
+            }
+            Command::Healthcheck => commands::healthcheck::run(config),
         }
-    })
-}
-
-fn healthcheck(config: Option<PathBuf>) -> ExitCode {
-    let settings = match Settings::read(config.as_deref()) {
-        Ok(settings) => settings,
-        Err(error) => return fail(&error),
-    };
-    match probe::check(&settings.server.host, settings.server.port) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(error) => fail(&error),
     }
-}
-
-fn fail(error: &dyn std::fmt::Display) -> ExitCode {
-    eprintln!("error: {error}");
-    ExitCode::FAILURE
 }

@@ -13,6 +13,7 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use crate::instruction::InstructionKind;
+use crate::metrics::Metrics;
 use crate::twilio_client::{AttemptError, ReservationTarget, TwilioClient};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
@@ -51,6 +52,7 @@ pub struct Deliverer {
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
     limits: Limits,
+    metrics: Arc<Metrics>,
     /// The main runtime. Handlers run on actix's per-worker runtimes, which are dropped
     /// (with every task on them) when the listeners stop; updates must outlive that to be
     /// drained at shutdown.
@@ -73,8 +75,9 @@ impl Drop for PendingGuard {
 
 impl Deliverer {
     /// Must be called from within the runtime that should run the updates.
-    pub fn new(client: TwilioClient, limits: Limits) -> Self {
+    pub fn new(client: TwilioClient, limits: Limits, metrics: Arc<Metrics>) -> Self {
         Self {
+            metrics,
             runtime: tokio::runtime::Handle::current(),
             client: Arc::new(client),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
@@ -97,6 +100,7 @@ impl Deliverer {
                 (n < self.limits.max_pending).then_some(n + 1)
             });
         if taken.is_err() {
+            self.metrics.update_ended("dropped");
             tracing::error!(
                 reservation_sid = %update.target.reservation_sid,
                 rule = %update.rule,
@@ -150,21 +154,35 @@ impl Deliverer {
                 return log_expired(&update, attempts, "no turn came before the deadline");
             }
             attempts += 1;
+            let in_flight = self.metrics.update_attempt();
             let result = self
                 .client
                 .update_reservation(&update.target, &update.form, remaining)
                 .await;
+            drop(in_flight);
             drop(permit);
             let (reason, retry_after) = match result {
-                Ok(()) => return log_landed(&update, attempts, started.elapsed()),
+                Ok(()) => {
+                    self.metrics.update_ended("landed");
+                    self.metrics.update_landed(started.elapsed());
+                    return log_landed(&update, attempts, started.elapsed());
+                }
                 Err(AttemptError::Retryable {
                     reason,
                     retry_after,
                 }) => (reason, retry_after),
-                Err(error) => return log_final(&update, attempts, &error),
+                Err(error) => {
+                    let outcome = match error {
+                        AttemptError::MovedOn { .. } => "moved_on",
+                        _ => "final_error",
+                    };
+                    self.metrics.update_ended(outcome);
+                    return log_final(&update, attempts, &error);
+                }
             };
             let wait = retry_after.unwrap_or_else(|| backoff(attempts));
             if Instant::now() + wait >= deadline {
+                self.metrics.update_ended("expired");
                 return log_expired(&update, attempts, &reason);
             }
             tracing::debug!(

@@ -4,10 +4,12 @@
 pub mod answer;
 pub mod callback;
 pub mod cli;
+pub mod commands;
 pub mod configuration;
 pub mod delivery;
 pub mod form;
 pub mod instruction;
+pub mod metrics;
 pub mod probe;
 pub mod recent;
 pub mod routes;

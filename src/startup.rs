@@ -7,12 +7,15 @@ use std::time::Duration;
 use actix_web::dev::{Server, Service};
 use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
 use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use arc_swap::ArcSwap;
+use tokio::signal::unix::{SignalKind, signal};
 use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::configuration::Settings;
 use crate::delivery::{Deliverer, Limits};
+use crate::metrics::Metrics;
 use crate::recent::RecentDecisions;
-use crate::routes::{assignment, health};
+use crate::routes::{assignment, health, metrics};
 use crate::rules::{self, RulesError};
 use crate::signature::Verifier;
 use crate::state::AppState;
@@ -43,7 +46,7 @@ pub struct Application {
     port: u16,
     admin_port: u16,
     servers: Vec<Server>,
-    deliverer: Option<Deliverer>,
+    state: web::Data<AppState>,
     grace: Duration,
 }
 
@@ -72,6 +75,8 @@ impl Application {
             file = %settings.rules.path.display(),
             "rules loaded"
         );
+        let metrics = Arc::new(Metrics::new());
+        metrics.rules_loaded(rules.len() + 1);
         let deliverer = match TwilioClient::new(&settings.twilio) {
             Ok(client) => Some(Deliverer::new(
                 client,
@@ -80,6 +85,7 @@ impl Application {
                     max_pending: settings.twilio.max_pending_updates,
                     deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
                 },
+                metrics.clone(),
             )),
             // Only an error when a rule needs it: inline-only deployments need no REST
             // credentials.
@@ -87,14 +93,16 @@ impl Application {
             Err(_) => None,
         };
         let state = web::Data::new(AppState {
-            rules: Arc::new(rules),
+            rules: ArcSwap::from_pointee(rules),
+            rules_path: settings.rules.path.clone(),
             verifier,
             max_body_bytes: settings.callback.max_body_bytes,
-            deliverer: deliverer.clone(),
+            deliverer,
             recent: RecentDecisions::new(
                 RECENT_CAPACITY,
                 Duration::from_secs(settings.twilio.update_deadline_secs),
             ),
+            metrics,
         });
         let grace = settings.server.shutdown_grace_secs;
         let (listener, port) = bind(&settings.server.host, settings.server.port)?;
@@ -114,11 +122,12 @@ impl Application {
         .map_err(|source| bind_error(&settings.server.host, port, source))?
         .run();
 
+        let admin_state = state.clone();
         let admin = HttpServer::new(move || {
             App::new()
                 .wrap_fn(echo_request_id)
                 .wrap(TracingLogger::<CallbackRootSpan>::new())
-                .app_data(state.clone())
+                .app_data(admin_state.clone())
                 .configure(configure_admin)
         })
         .workers(1)
@@ -131,7 +140,7 @@ impl Application {
             port,
             admin_port,
             servers: vec![callback, admin],
-            deliverer,
+            state,
             grace: Duration::from_secs(grace),
         })
     }
@@ -150,10 +159,12 @@ impl Application {
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Both listeners must be polled at once: spawn every server before awaiting any.
         let servers: Vec<_> = self.servers.into_iter().map(tokio::spawn).collect();
+        let reloader = tokio::spawn(reload_on_sighup(self.state.clone()));
         for server in servers {
             server.await.map_err(std::io::Error::other)??;
         }
-        if let Some(deliverer) = &self.deliverer {
+        reloader.abort();
+        if let Some(deliverer) = &self.state.deliverer {
             let pending = deliverer.pending();
             if pending > 0 {
                 tracing::info!(pending, "waiting for pending reservation updates");
@@ -188,7 +199,32 @@ pub fn configure(config: &mut web::ServiceConfig, callback_path: &str) {
 pub fn configure_admin(config: &mut web::ServiceConfig) {
     config
         .route("/health", web::get().to(health::health))
-        .route("/ready", web::get().to(health::ready));
+        .route("/ready", web::get().to(health::ready))
+        .route("/metrics", web::get().to(metrics::scrape));
+}
+
+/// Re-reads the rules file on every SIGHUP, for as long as the service runs.
+async fn reload_on_sighup(state: web::Data<AppState>) {
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::error!("cannot listen for SIGHUP: rules can only change with a restart");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let file = state.rules_path.display().to_string();
+        match state.reload_rules() {
+            Ok(count) => tracing::info!(%file, rules = count, "rules reloaded"),
+            Err(error) => {
+                for problem in &error.problems {
+                    tracing::error!(%file, "{problem}");
+                }
+                tracing::error!(
+                    %file,
+                    problems = error.problems.len(),
+                    "rules not reloaded: the rules in force stay"
+                );
+            }
+        }
+    }
 }
 
 async fn method_not_allowed() -> HttpResponse {

@@ -1,21 +1,60 @@
 //! What every handler shares.
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use arc_swap::ArcSwap;
+
 use crate::delivery::Deliverer;
+use crate::metrics::Metrics;
 use crate::recent::RecentDecisions;
-use crate::rules::RuleSet;
+use crate::rules::{self, RuleSet, RulesError};
 use crate::signature::Verifier;
 
 /// Shared by both listeners' handlers.
 #[derive(Debug)]
 pub struct AppState {
-    pub rules: Arc<RuleSet>,
+    /// Swapped whole by a reload; a callback keeps the set it started with.
+    pub rules: ArcSwap<RuleSet>,
+    pub rules_path: PathBuf,
     /// `None` only when `callback.verify_signature = false`.
     pub verifier: Option<Verifier>,
     pub max_body_bytes: usize,
-    /// `None` when no REST credentials are configured (then no rule delivers over REST).
+    /// `None` when no REST credentials are configured (then no rule may deliver over REST).
     pub deliverer: Option<Deliverer>,
     /// REST decisions of the last `update_deadline_secs`, by ReservationSid.
     pub recent: RecentDecisions,
+    pub metrics: Arc<Metrics>,
+}
+
+impl AppState {
+    /// Re-reads the rules file. New rules that load are swapped in at once; otherwise the
+    /// rules in force stay, and the problems are returned.
+    pub fn reload_rules(&self) -> Result<usize, RulesError> {
+        let loaded = rules::load(&self.rules_path).and_then(|rules| {
+            if rules.uses_rest() && self.deliverer.is_none() {
+                Err(RulesError::single(
+                    &self.rules_path,
+                    "a rule delivers over REST, but no REST credentials are configured \
+                     (TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or TWILIO_API_KEY with \
+                     TWILIO_API_SECRET); the service must be restarted with them",
+                ))
+            } else {
+                Ok(rules)
+            }
+        });
+        match loaded {
+            Ok(rules) => {
+                let count = rules.len() + 1;
+                self.rules.store(Arc::new(rules));
+                self.metrics.rules_loaded(count);
+                self.metrics.reload("success");
+                Ok(count)
+            }
+            Err(error) => {
+                self.metrics.reload("failure");
+                Err(error)
+            }
+        }
+    }
 }

@@ -99,26 +99,8 @@ impl TwilioClient {
         })
     }
 
-    /// The Reservation's URL. SIDs are pushed as path segments, so whatever a callback
-    /// carries is percent-encoded and cannot reach another path.
     pub fn reservation_url(&self, target: &ReservationTarget) -> Url {
-        let mut url = self.base.clone();
-        let (parent, parent_sid) = match self.endpoint {
-            ReservationEndpoint::Worker => ("Workers", &target.worker_sid),
-            ReservationEndpoint::Task => ("Tasks", &target.task_sid),
-        };
-        if let Ok(mut segments) = url.path_segments_mut() {
-            segments.pop_if_empty().extend([
-                "v1",
-                "Workspaces",
-                &target.workspace_sid,
-                parent,
-                parent_sid,
-                "Reservations",
-                &target.reservation_sid,
-            ]);
-        }
-        url
+        reservation_url(&self.base, self.endpoint, target)
     }
 
     /// One `POST` of the update form, within `request_timeout_ms` or `limit`, whichever is
@@ -155,6 +137,32 @@ impl TwilioClient {
         let body = response.bytes().await.unwrap_or_default();
         Err(classify(status, retry_after, &body))
     }
+}
+
+/// The Reservation's URL under `base`. SIDs are pushed as path segments, so whatever a
+/// callback carries is percent-encoded and cannot reach another path.
+pub fn reservation_url(
+    base: &Url,
+    endpoint: ReservationEndpoint,
+    target: &ReservationTarget,
+) -> Url {
+    let mut url = base.clone();
+    let (parent, parent_sid) = match endpoint {
+        ReservationEndpoint::Worker => ("Workers", &target.worker_sid),
+        ReservationEndpoint::Task => ("Tasks", &target.task_sid),
+    };
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend([
+            "v1",
+            "Workspaces",
+            &target.workspace_sid,
+            parent,
+            parent_sid,
+            "Reservations",
+            &target.reservation_sid,
+        ]);
+    }
+    url
 }
 
 fn encode(form: &[(&'static str, String)]) -> String {

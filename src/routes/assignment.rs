@@ -4,19 +4,21 @@
 //! signature (403), then the callback's own fields (400). Nothing about the callback is
 //! evaluated before its signature holds.
 
+use std::time::Instant;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
-use futures_util::StreamExt;
-use tracing_actix_web::RootSpan;
-
 use bytes::Bytes;
+use futures_util::StreamExt;
+use jiff::Timestamp;
+use tracing_actix_web::RootSpan;
 
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::delivery::Update;
 use crate::form::{self, FormError};
+use crate::metrics::CallbackLabels;
 use crate::recent::Remembered;
-use crate::rules::context::CallbackContext;
 use crate::signature::{Payload, SignatureError};
 use crate::state::AppState;
 use crate::twilio_client::ReservationTarget;
@@ -77,24 +79,51 @@ impl ResponseError for AssignmentError {
     }
 }
 
-/// Answers one assignment callback, and logs it in one line.
+/// What an answered callback was answered with, for its log line and metrics.
+struct Answered {
+    response: HttpResponse,
+    rule: String,
+    instruction: &'static str,
+    delivery: &'static str,
+    outcome: &'static str,
+}
+
+/// Answers one assignment callback, and logs and counts it once.
 pub async fn receive(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
     span: RootSpan,
 ) -> HttpResponse {
+    let started = Instant::now();
     match answer(&request, payload, &state, &span).await {
-        Ok(response) => {
-            span.record("outcome", "answered");
+        Ok(answered) => {
+            span.record("outcome", answered.outcome);
             tracing::info!("callback answered");
-            response
+            let labels = CallbackLabels {
+                rule: answered.rule,
+                instruction: answered.instruction.to_owned(),
+                delivery: answered.delivery.to_owned(),
+                outcome: answered.outcome.to_owned(),
+            };
+            state.metrics.callback(&labels, started.elapsed());
+            answered.response
         }
         // Turned into a response here, not handed to the middleware as an error, so that a
         // refusal is logged once, by this line.
         Err(error) => {
             span.record("outcome", error.outcome());
             tracing::warn!(reason = %error, "callback refused");
+            if let AssignmentError::Signature(failure) = &error {
+                state.metrics.signature_failure(failure.reason());
+            }
+            let labels = CallbackLabels {
+                rule: String::new(),
+                instruction: String::new(),
+                delivery: String::new(),
+                outcome: error.outcome().to_owned(),
+            };
+            state.metrics.callback(&labels, started.elapsed());
             error.error_response()
         }
     }
@@ -105,7 +134,7 @@ async fn answer(
     payload: web::Payload,
     state: &AppState,
     span: &RootSpan,
-) -> Result<HttpResponse, AssignmentError> {
+) -> Result<Answered, AssignmentError> {
     check_media_type(request)?;
     let body = read_body(request, payload, state.max_body_bytes).await?;
     let pairs = form::parse(&body)?;
@@ -123,7 +152,9 @@ async fn answer(
     if let Some(previous) = state.recent.get(&callback.reservation_sid) {
         return Ok(repeat(previous, span));
     }
-    let decision = state.rules.decide(&CallbackContext::new(&callback));
+    // This callback finishes on the rules it started with, whatever a reload does meanwhile.
+    let rules = state.rules.load_full();
+    let decision = rules.decide(&callback, Timestamp::now());
     span.record("rule", decision.rule);
     span.record("instruction", decision.instruction.name());
     span.record("delivery", decision.delivery.name());
@@ -160,16 +191,28 @@ async fn answer(
             ),
         }
     }
-    Ok(json(decision.answer))
+    Ok(Answered {
+        response: json(decision.answer),
+        rule: decision.rule.to_owned(),
+        instruction: decision.instruction.name(),
+        delivery: decision.delivery.name(),
+        outcome: "answered",
+    })
 }
 
 /// The answer given the first time this Reservation was decided; no second update.
-fn repeat(previous: Remembered, span: &RootSpan) -> HttpResponse {
+fn repeat(previous: Remembered, span: &RootSpan) -> Answered {
     span.record("rule", previous.rule.as_str());
     span.record("instruction", previous.instruction);
     span.record("delivery", previous.delivery);
     tracing::info!("reservation already decided: answering as before, sending nothing");
-    json(previous.answer)
+    Answered {
+        response: json(previous.answer),
+        rule: previous.rule,
+        instruction: previous.instruction,
+        delivery: previous.delivery,
+        outcome: "duplicate",
+    }
 }
 
 fn json(body: Bytes) -> HttpResponse {

@@ -14,6 +14,6 @@ pub async fn health() -> HttpResponse {
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body(format!(
         "ready: {} rules and a default\n",
-        state.rules.len()
+        state.rules.load().len()
     ))
 }

@@ -1,18 +1,32 @@
 //! What an expression or template can see of one callback.
 
+use std::collections::HashMap;
+
+use jiff::Timestamp;
 use serde_json::Value;
 
 use super::expression::{Context, Param, ParamValue};
+use super::schedule::Schedule;
 use crate::callback::AssignmentCallback;
 
-/// One callback, as rules see it: `task.…`, `worker.…` and the callback's own parameters.
+/// The schedules of a rules file, by name.
+pub type Schedules = HashMap<String, Schedule>;
+
+/// One callback, as rules see it: `task.…`, `worker.…`, the callback's own parameters, and
+/// `schedule.NAME` read at one instant.
 pub struct CallbackContext<'a> {
     callback: &'a AssignmentCallback,
+    schedules: &'a Schedules,
+    now: Timestamp,
 }
 
 impl<'a> CallbackContext<'a> {
-    pub fn new(callback: &'a AssignmentCallback) -> Self {
-        Self { callback }
+    pub fn new(callback: &'a AssignmentCallback, schedules: &'a Schedules, now: Timestamp) -> Self {
+        Self {
+            callback,
+            schedules,
+            now,
+        }
     }
 }
 
@@ -41,10 +55,11 @@ impl Context for CallbackContext<'_> {
         }
     }
 
-    fn schedule_open(&self, _name: &str) -> bool {
-        // The loader refuses `schedule.NAME` until schedules are supported, so no
-        // expression asks.
-        false
+    fn schedule_open(&self, name: &str) -> bool {
+        // The loader refuses unknown schedule names, so a miss cannot happen here.
+        self.schedules
+            .get(name)
+            .is_some_and(|schedule| schedule.is_open(self.now))
     }
 }
 

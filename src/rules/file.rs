@@ -10,8 +10,10 @@ use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
+use super::context::Schedules;
 use super::expression::{self, Expr};
 use super::problem::{Place, Problem};
+use super::schedule::Schedule;
 use super::template::Template;
 use super::{Delivery, FieldValue, Rule, RuleSet};
 use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text, quote_list};
@@ -41,6 +43,16 @@ impl fmt::Display for RulesError {
 
 impl std::error::Error for RulesError {}
 
+impl RulesError {
+    /// A problem with the file as a whole.
+    pub fn single(file: &Path, message: &str) -> Self {
+        Self {
+            file: file.to_path_buf(),
+            problems: vec![Problem::new(&Place::File, None, message)],
+        }
+    }
+}
+
 /// Reads and checks the rules file at `path`.
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
     let fail = |message: String| RulesError {
@@ -61,26 +73,25 @@ pub fn parse(text: &str) -> Result<RuleSet, Vec<Problem>> {
         Err(error) => return Err(vec![toml_problem(text, &error)]),
     };
     let mut checker = Checker::new();
+    let schedules = checker.schedules(&table);
     let rules = checker.rules(&table);
     let default = checker.default(&table);
     for key in table.keys() {
         match key.as_str() {
-            "rules" | "default" => {}
-            "schedules" => checker.problem(
-                &Place::File,
-                Some("schedules"),
-                "schedules are not supported yet: remove [schedules] (and any schedule.NAME)",
-            ),
+            "rules" | "default" | "schedules" => {}
             other => checker.problem(
                 &Place::File,
                 None,
-                format!("unknown table `{other}`: a rules file holds [[rules]] and [default]"),
+                format!(
+                    "unknown table `{other}`: a rules file holds [[rules]], [default] and \
+                     [schedules.NAME]"
+                ),
             ),
         }
     }
     match default {
         Some(default) if checker.problems.is_empty() => {
-            Ok(RuleSet::new(rules, default, checker.warnings))
+            Ok(RuleSet::new(rules, default, schedules, checker.warnings))
         }
         _ => Err(checker.problems),
     }
@@ -114,6 +125,9 @@ type RuleBody = (
 struct Checker {
     problems: Vec<Problem>,
     warnings: Vec<Problem>,
+    /// Every schedule the file declares, even one with problems of its own, so that a
+    /// reference to it is not reported a second time.
+    schedule_names: HashSet<String>,
 }
 
 impl Checker {
@@ -121,7 +135,137 @@ impl Checker {
         Self {
             problems: Vec::new(),
             warnings: Vec::new(),
+            schedule_names: HashSet::new(),
         }
+    }
+
+    fn schedules(&mut self, table: &Table) -> Schedules {
+        let mut schedules = Schedules::new();
+        let entries = match table.get("schedules") {
+            None => return schedules,
+            Some(Value::Table(entries)) => entries,
+            Some(_) => {
+                self.problem(
+                    &Place::File,
+                    Some("schedules"),
+                    "`schedules` must hold tables: write [schedules.NAME]",
+                );
+                return schedules;
+            }
+        };
+        for (name, entry) in entries {
+            self.schedule_names.insert(name.clone());
+            let place = Place::Schedule(name.clone());
+            let Value::Table(entry) = entry else {
+                self.problem(&place, None, "must be a table: write [schedules.NAME]");
+                continue;
+            };
+            for key in entry.keys() {
+                if !["timezone", "open", "closed_on"].contains(&key.as_str()) {
+                    self.problem(
+                        &place,
+                        Some(key),
+                        format!("unknown key `{key}`: a schedule takes `timezone`, `open` and `closed_on`"),
+                    );
+                }
+            }
+            let timezone = match entry.get("timezone") {
+                Some(Value::String(zone)) => zone.clone(),
+                Some(_) => {
+                    self.problem(
+                        &place,
+                        Some("timezone"),
+                        "must be a string (an IANA time zone)",
+                    );
+                    continue;
+                }
+                None => {
+                    self.problem(
+                        &place,
+                        Some("timezone"),
+                        "missing: an IANA time zone such as \"America/New_York\"",
+                    );
+                    continue;
+                }
+            };
+            let Some(open) = self.strings(&place, "open", entry.get("open"), true) else {
+                continue;
+            };
+            let Some(closed_on) = self.strings(&place, "closed_on", entry.get("closed_on"), false)
+            else {
+                continue;
+            };
+            match Schedule::parse(&timezone, &open, &closed_on) {
+                Ok(schedule) => {
+                    schedules.insert(name.clone(), schedule);
+                }
+                Err(problems) => {
+                    for problem in problems {
+                        self.problem(&place, Some(problem.field), problem.to_string());
+                    }
+                }
+            }
+        }
+        schedules
+    }
+
+    /// A list of strings; `required` lists must be present.
+    fn strings(
+        &mut self,
+        place: &Place,
+        key: &str,
+        value: Option<&Value>,
+        required: bool,
+    ) -> Option<Vec<String>> {
+        match value {
+            None if !required => Some(Vec::new()),
+            None => {
+                self.problem(place, Some(key), "missing: a list of strings");
+                None
+            }
+            Some(Value::Array(items)) => {
+                let strings: Option<Vec<String>> = items
+                    .iter()
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect();
+                if strings.is_none() {
+                    self.problem(place, Some(key), "must be a list of strings");
+                }
+                strings
+            }
+            Some(_) => {
+                self.problem(place, Some(key), "must be a list of strings");
+                None
+            }
+        }
+    }
+
+    fn check_schedule_names<'a>(
+        &mut self,
+        place: &Place,
+        field: &str,
+        names: impl IntoIterator<Item = &'a str>,
+    ) -> bool {
+        let mut known = true;
+        for name in names {
+            if !self.schedule_names.contains(name) {
+                let mut declared: Vec<&str> =
+                    self.schedule_names.iter().map(String::as_str).collect();
+                declared.sort_unstable();
+                let hint = if declared.is_empty() {
+                    "the file declares no [schedules.NAME]".to_owned()
+                } else {
+                    format!("declared: {}", declared.join(", "))
+                };
+                self.problem(
+                    place,
+                    Some(field),
+                    format!("unknown schedule `{name}` ({hint})"),
+                );
+                known = false;
+            }
+        }
+        known
     }
 
     fn problem(&mut self, place: &Place, field: Option<&str>, message: impl Into<String>) {
@@ -246,14 +390,8 @@ impl Checker {
         };
         match expression::parse(source) {
             Ok(expr) => {
-                for schedule in expr.schedules() {
-                    self.problem(
-                        place,
-                        Some("when"),
-                        format!("unknown schedule `{schedule}`: schedules are not supported yet"),
-                    );
-                }
-                Some(expr)
+                let known = self.check_schedule_names(place, "when", expr.schedules());
+                known.then_some(expr)
             }
             Err(error) => {
                 self.problems.push(
@@ -433,12 +571,12 @@ impl Checker {
                 return None;
             }
         };
-        if let Some(schedule) = template.paths().iter().find_map(|p| p.schedule_name()) {
-            self.problem(
-                place,
-                Some(spec.key),
-                format!("unknown schedule `{schedule}`: schedules are not supported yet"),
-            );
+        let schedules: Vec<&str> = template
+            .paths()
+            .iter()
+            .filter_map(|p| p.schedule_name())
+            .collect();
+        if !self.check_schedule_names(place, spec.key, schedules) {
             return None;
         }
         if let Some(literal) = template.as_static()

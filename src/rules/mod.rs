@@ -7,14 +7,18 @@ pub mod context;
 pub mod expression;
 pub mod file;
 pub mod problem;
+pub mod schedule;
 pub mod template;
 
 use bytes::Bytes;
 
+use jiff::Timestamp;
+
 use crate::answer;
+use crate::callback::AssignmentCallback;
 use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text};
 use crate::update_form;
-use context::CallbackContext;
+use context::{CallbackContext, Schedules};
 use expression::Expr;
 use template::Template;
 
@@ -83,6 +87,23 @@ pub struct Decision<'r> {
     pub update_form: Option<Vec<(&'static str, String)>>,
 }
 
+/// One rule tried by [`RuleSet::explain`].
+#[derive(Debug, Clone)]
+pub struct Trial<'r> {
+    pub rule: &'r str,
+    /// How its `when` came out; `None` when it has none.
+    pub when: Option<expression::Explanation>,
+    /// Why it could not answer although its `when` held.
+    pub skip: Option<Skip>,
+}
+
+impl Trial<'_> {
+    /// Whether this rule gave the answer.
+    pub fn answered(&self) -> bool {
+        self.skip.is_none() && self.when.as_ref().is_none_or(|w| w.matched)
+    }
+}
+
 /// Why a matching rule could not answer this callback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Skip {
@@ -91,11 +112,21 @@ pub struct Skip {
     pub reason: String,
 }
 
+impl std::fmt::Display for Skip {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.path {
+            Some(path) => write!(f, "field `{}`: `{path}` {}", self.field, self.reason),
+            None => write!(f, "field `{}`: {}", self.field, self.reason),
+        }
+    }
+}
+
 /// The rules in force: every rule in file order, then the default.
 #[derive(Debug)]
 pub struct RuleSet {
     rules: Vec<Rule>,
     default: Rule,
+    schedules: Schedules,
     /// Things that load but are likely mistakes (shown by `check`, logged at start).
     pub warnings: Vec<Problem>,
 }
@@ -161,6 +192,19 @@ impl Rule {
         }
     }
 
+    /// The schedules this rule reads, in `when` and in templates.
+    pub fn schedules(&self) -> Vec<&str> {
+        let mut names: Vec<&str> = self.when.as_ref().map(Expr::schedules).unwrap_or_default();
+        for (_, value) in &self.fields {
+            if let FieldValue::Text(template) = value {
+                names.extend(template.paths().iter().filter_map(|p| p.schedule_name()));
+            }
+        }
+        names.sort_unstable();
+        names.dedup();
+        names
+    }
+
     /// Whether `when` holds (an absent `when` always does).
     pub fn matches(&self, context: &CallbackContext<'_>) -> bool {
         self.when.as_ref().is_none_or(|expr| expr.evaluate(context))
@@ -211,10 +255,16 @@ fn check_rendered(kind: FieldKind, text: &str) -> Option<String> {
 }
 
 impl RuleSet {
-    pub fn new(rules: Vec<Rule>, default: Rule, warnings: Vec<Problem>) -> Self {
+    pub fn new(
+        rules: Vec<Rule>,
+        default: Rule,
+        schedules: Schedules,
+        warnings: Vec<Problem>,
+    ) -> Self {
         Self {
             rules,
             default,
+            schedules,
             warnings,
         }
     }
@@ -224,9 +274,11 @@ impl RuleSet {
         self.rules.iter().chain(std::iter::once(&self.default))
     }
 
-    /// Picks the answer for one callback. Never fails: a rule that cannot answer is skipped
-    /// (and logged), and the default always answers because it holds no templates.
-    pub fn decide(&self, context: &CallbackContext<'_>) -> Decision<'_> {
+    /// Picks the answer for one callback at `now` (the clock schedules are read against).
+    /// Never fails: a rule that cannot answer is skipped (and logged), and the default always
+    /// answers because it holds no templates.
+    pub fn decide(&self, callback: &AssignmentCallback, now: Timestamp) -> Decision<'_> {
+        let context = &CallbackContext::new(callback, &self.schedules, now);
         for rule in &self.rules {
             if !rule.matches(context) {
                 continue;
@@ -247,6 +299,49 @@ impl RuleSet {
             self.default
                 .decision(Bytes::from_static(answer::EMPTY), None)
         })
+    }
+
+    /// As [`RuleSet::decide`], also telling for every rule tried why it answered or not.
+    /// Evaluates every branch of every expression, so it is for tools, not the request path.
+    pub fn explain(
+        &self,
+        callback: &AssignmentCallback,
+        now: Timestamp,
+    ) -> (Vec<Trial<'_>>, Decision<'_>) {
+        let context = &CallbackContext::new(callback, &self.schedules, now);
+        let mut trials = Vec::new();
+        for rule in &self.rules {
+            let when = rule.when.as_ref().map(|expr| expr.explain(context));
+            if when.as_ref().is_some_and(|w| !w.matched) {
+                trials.push(Trial {
+                    rule: &rule.name,
+                    when,
+                    skip: None,
+                });
+                continue;
+            }
+            match rule.try_decide(context) {
+                Ok(decision) => {
+                    trials.push(Trial {
+                        rule: &rule.name,
+                        when,
+                        skip: None,
+                    });
+                    return (trials, decision);
+                }
+                Err(skip) => trials.push(Trial {
+                    rule: &rule.name,
+                    when,
+                    skip: Some(skip),
+                }),
+            }
+        }
+        trials.push(Trial {
+            rule: &self.default.name,
+            when: None,
+            skip: None,
+        });
+        (trials, self.decide(callback, now))
     }
 
     pub fn len(&self) -> usize {

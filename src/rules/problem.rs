@@ -11,6 +11,8 @@ pub enum Place {
     Rule { number: usize, name: Option<String> },
     /// The `[default]` table.
     Default,
+    /// A `[schedules.NAME]` table.
+    Schedule(String),
 }
 
 /// One thing wrong with a rules file. Every problem is collected, not just the first.
@@ -50,6 +52,7 @@ impl fmt::Display for Place {
             } => write!(f, "rule \"{name}\""),
             Place::Rule { number, name: None } => write!(f, "rule #{number}"),
             Place::Default => f.write_str("[default]"),
+            Place::Schedule(name) => write!(f, "schedule \"{name}\""),
         }
     }
 }

@@ -1,0 +1,145 @@
+//! `explain`: one callback evaluated offline (no signature, no network): every rule tried
+//! and why it answered or not, then the answer exactly as it would be sent.
+
+use std::path::Path;
+use std::process::ExitCode;
+
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+use super::{fail, read_form_body};
+use crate::callback::AssignmentCallback;
+use crate::configuration::Settings;
+use crate::form;
+use crate::rules::{self, Decision, Delivery, Trial};
+use crate::twilio_client::{ReservationTarget, reservation_url};
+
+/// What to print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    Text,
+    Json,
+}
+
+pub fn run(
+    config: Option<&Path>,
+    at: Option<&str>,
+    file: Option<&Path>,
+    output: Output,
+) -> ExitCode {
+    let settings = match Settings::read(config) {
+        Ok(settings) => settings,
+        Err(error) => return fail(&error),
+    };
+    let rules = match rules::load(&settings.rules.path) {
+        Ok(rules) => rules,
+        Err(error) => return fail(&error),
+    };
+    let now = match at.map(str::parse::<Timestamp>) {
+        None => Timestamp::now(),
+        Some(Ok(at)) => at,
+        Some(Err(error)) => return fail(&format!("--at is not an RFC 3339 instant: {error}")),
+    };
+    let body = match read_form_body(file) {
+        Ok(body) => body,
+        Err(error) => return fail(&error),
+    };
+    let callback = match form::parse(body.as_bytes())
+        .map_err(|e| e.to_string())
+        .and_then(|pairs| AssignmentCallback::from_pairs(pairs).map_err(|e| e.to_string()))
+    {
+        Ok(callback) => callback,
+        Err(error) => return fail(&format!("the callback cannot be read: {error}")),
+    };
+    let (trials, decision) = rules.explain(&callback, now);
+    let rest = decision.update_form.as_ref().map(|form| {
+        let target = ReservationTarget {
+            workspace_sid: callback.workspace_sid.clone(),
+            worker_sid: callback.worker_sid.clone(),
+            task_sid: callback.task_sid.clone(),
+            reservation_sid: callback.reservation_sid.clone(),
+        };
+        let url = reqwest::Url::parse(&settings.twilio.api_base_url)
+            .map(|base| reservation_url(&base, settings.twilio.reservation_endpoint, &target))
+            .map(|url| url.to_string())
+            .unwrap_or_else(|_| settings.twilio.api_base_url.clone());
+        (url, form)
+    });
+    match output {
+        Output::Text => print_text(now, &trials, &decision, rest),
+        Output::Json => print_json(now, &trials, &decision, rest),
+    }
+    ExitCode::SUCCESS
+}
+
+type Rest<'a> = Option<(String, &'a Vec<(&'static str, String)>)>;
+
+fn print_text(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest<'_>) {
+    println!("at {now}");
+    for trial in trials {
+        let verdict = if trial.answered() {
+            "answers"
+        } else if trial.skip.is_some() {
+            "matched, but is skipped"
+        } else {
+            "does not match"
+        };
+        if trial.rule == "default" && trial.when.is_none() && trial.answered() {
+            println!("default: answers (no rule did)");
+        } else {
+            println!("rule \"{}\": {verdict}", trial.rule);
+        }
+        if let Some(when) = &trial.when {
+            for reason in &when.reasons {
+                println!("    {reason}");
+            }
+        }
+        if let Some(skip) = &trial.skip {
+            println!("    {skip}");
+        }
+    }
+    println!(
+        "answer: 200 application/json {}",
+        String::from_utf8_lossy(&decision.answer)
+    );
+    if let Some((url, form)) = rest {
+        println!("then: POST {url}");
+        for (key, value) in form {
+            println!("    {key}={value}");
+        }
+    }
+}
+
+fn print_json(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest<'_>) {
+    let trials: Vec<Value> = trials
+        .iter()
+        .map(|trial| {
+            json!({
+                "rule": trial.rule,
+                "answered": trial.answered(),
+                "matched": trial.when.as_ref().is_none_or(|w| w.matched),
+                "reasons": trial.when.as_ref().map(|w| {
+                    w.reasons.iter().map(ToString::to_string).collect::<Vec<_>>()
+                }).unwrap_or_default(),
+                "skipped": trial.skip.as_ref().map(ToString::to_string),
+            })
+        })
+        .collect();
+    let answer: Value = serde_json::from_slice(&decision.answer).unwrap_or(Value::Null);
+    let document = json!({
+        "at": now.to_string(),
+        "rules": trials,
+        "decision": {
+            "rule": decision.rule,
+            "instruction": decision.instruction.name(),
+            "delivery": decision.delivery.name(),
+            "answer": answer,
+            "rest": rest.filter(|_| decision.delivery == Delivery::Rest).map(|(url, form)| json!({
+                "method": "POST",
+                "url": url,
+                "form": form.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
+            })),
+        },
+    });
+    println!("{document}");
+}

@@ -1,0 +1,207 @@
+//! Prometheus metrics, served on the admin listener's `/metrics`.
+//!
+//! Label values stay bounded: rule names come from the rules file, instructions, deliveries
+//! and outcomes from fixed sets, never from request data.
+
+use std::time::Duration;
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
+use prometheus_client::registry::Registry;
+
+/// The labels of one callback's outcome. Empty strings where a refused callback never got
+/// that far.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct CallbackLabels {
+    pub rule: String,
+    pub instruction: String,
+    pub delivery: String,
+    pub outcome: String,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ReasonLabel {
+    reason: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OutcomeLabel {
+    outcome: &'static str,
+}
+
+/// Every metric the service keeps. Cheap to share: each handle is reference-counted.
+#[derive(Debug)]
+pub struct Metrics {
+    registry: Registry,
+    callbacks: Family<CallbackLabels, Counter>,
+    callback_seconds: Histogram,
+    signature_failures: Family<ReasonLabel, Counter>,
+    updates: Family<OutcomeLabel, Counter>,
+    update_attempts: Counter,
+    update_seconds: Histogram,
+    updates_in_flight: Gauge,
+    rules_loaded: Gauge,
+    reloads: Family<OutcomeLabel, Counter>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("assignment_router");
+        let callbacks = Family::<CallbackLabels, Counter>::default();
+        registry.register(
+            "callbacks",
+            "Assignment callbacks by rule, instruction, delivery and outcome",
+            callbacks.clone(),
+        );
+        // 50 µs to about 1.6 s: callbacks are answered in microseconds; anything near a
+        // second is a problem to see.
+        let callback_seconds = Histogram::new(exponential_buckets(0.000_05, 2.0, 16));
+        registry.register(
+            "callback_duration_seconds",
+            "Time from receiving a callback to its answer",
+            callback_seconds.clone(),
+        );
+        let signature_failures = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "signature_failures",
+            "Callbacks refused for their X-Twilio-Signature, by reason",
+            signature_failures.clone(),
+        );
+        let updates = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "rest_updates",
+            "Reservation updates ended, by outcome (landed, final_error, moved_on, expired, dropped)",
+            updates.clone(),
+        );
+        let update_attempts = Counter::default();
+        registry.register(
+            "rest_update_attempts",
+            "HTTP requests sent to Twilio for Reservation updates",
+            update_attempts.clone(),
+        );
+        // 10 ms to about 160 s: a landed update may have waited out retries.
+        let update_seconds = Histogram::new(exponential_buckets(0.01, 2.0, 15));
+        registry.register(
+            "rest_update_duration_seconds",
+            "Time from the decision to the update landing",
+            update_seconds.clone(),
+        );
+        let updates_in_flight = Gauge::default();
+        registry.register(
+            "rest_updates_in_flight",
+            "Reservation update requests out at Twilio now",
+            updates_in_flight.clone(),
+        );
+        let rules_loaded = Gauge::default();
+        registry.register(
+            "rules_loaded",
+            "Rules in force, the default included",
+            rules_loaded.clone(),
+        );
+        let reloads = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "rule_reloads",
+            "Rules-file reloads (SIGHUP) by outcome (success, failure)",
+            reloads.clone(),
+        );
+        Self {
+            registry,
+            callbacks,
+            callback_seconds,
+            signature_failures,
+            updates,
+            update_attempts,
+            update_seconds,
+            updates_in_flight,
+            rules_loaded,
+            reloads,
+        }
+    }
+
+    pub fn callback(&self, labels: &CallbackLabels, took: Duration) {
+        self.callbacks.get_or_create(labels).inc();
+        self.callback_seconds.observe(took.as_secs_f64());
+    }
+
+    pub fn signature_failure(&self, reason: &'static str) {
+        self.signature_failures
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    pub fn update_ended(&self, outcome: &'static str) {
+        self.updates.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    pub fn update_landed(&self, took: Duration) {
+        self.update_seconds.observe(took.as_secs_f64());
+    }
+
+    /// Counts one request to Twilio; the returned guard keeps it in the in-flight gauge.
+    pub fn update_attempt(&self) -> InFlight<'_> {
+        self.update_attempts.inc();
+        self.updates_in_flight.inc();
+        InFlight(&self.updates_in_flight)
+    }
+
+    pub fn rules_loaded(&self, count: usize) {
+        self.rules_loaded
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+    }
+
+    pub fn reload(&self, outcome: &'static str) {
+        self.reloads.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// The Prometheus (OpenMetrics) text exposition.
+    pub fn render(&self) -> String {
+        let mut text = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);
+        text
+    }
+}
+
+/// One request to Twilio in flight; leaves the gauge when dropped.
+pub struct InFlight<'a>(&'a Gauge);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.dec();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_counters_with_their_labels() {
+        let metrics = Metrics::new();
+        metrics.callback(
+            &CallbackLabels {
+                rule: "vip".to_owned(),
+                instruction: "accept".to_owned(),
+                delivery: "inline".to_owned(),
+                outcome: "answered".to_owned(),
+            },
+            Duration::from_micros(80),
+        );
+        metrics.signature_failure("mismatch");
+        let text = metrics.render();
+        assert!(text.contains(
+            "assignment_router_callbacks_total{rule=\"vip\",instruction=\"accept\",delivery=\"inline\",outcome=\"answered\"} 1"
+        ), "{text}");
+        assert!(text.contains("assignment_router_signature_failures_total{reason=\"mismatch\"} 1"));
+        assert!(text.contains("assignment_router_callback_duration_seconds_count 1"));
+    }
+}
