@@ -13,14 +13,18 @@ const BINARY: &str = env!("CARGO_BIN_EXE_assignment-router");
 
 /// The binary, run from an empty folder so no settings file is found: only the
 /// environment configures it.
-fn command(rules: &str, extra: &[(&str, &str)]) -> Command {
-    let rules_file = temp_file("rules.toml", rules);
+pub fn command(rules: &str, extra: &[(&str, &str)]) -> Command {
+    command_for(&temp_file("rules.toml", rules), extra)
+}
+
+/// As [`command`], with the rules in a file the test owns (to change it under the service).
+pub fn command_for(rules_file: &std::path::Path, extra: &[(&str, &str)]) -> Command {
     let mut command = Command::new(BINARY);
     command
         .current_dir(rules_file.parent().unwrap())
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("APP_RULES__PATH", &rules_file)
+        .env("APP_RULES__PATH", rules_file)
         .env("APP_SERVER__PORT", "0")
         .env("APP_ADMIN__PORT", "0")
         .env("APP_CALLBACK__PUBLIC_URL", PUBLIC_URL)
@@ -31,7 +35,7 @@ fn command(rules: &str, extra: &[(&str, &str)]) -> Command {
     command
 }
 
-fn run_to_end(mut command: Command) -> Output {
+pub fn run_to_end(mut command: Command) -> Output {
     command.stdin(Stdio::null()).output().unwrap()
 }
 
@@ -100,10 +104,11 @@ fn rules_without_a_default_are_refused() {
     assert!(stderr.contains("[default] table is required"), "{stderr}");
 }
 
-struct Running {
-    child: Child,
-    port: u16,
-    lines: std::sync::mpsc::Receiver<String>,
+pub struct Running {
+    pub child: Child,
+    pub port: u16,
+    pub admin_port: u16,
+    pub lines: std::sync::mpsc::Receiver<String>,
 }
 
 impl Drop for Running {
@@ -116,8 +121,13 @@ impl Drop for Running {
 
 /// Starts the binary with JSON logs and waits for its `listening` line.
 #[allow(clippy::zombie_processes)] // `Running` kills and reaps the child when dropped
-fn start(rules: &str, extra: &[(&str, &str)]) -> Running {
-    let mut command = command(rules, extra);
+pub fn start(rules: &str, extra: &[(&str, &str)]) -> Running {
+    start_command(command(rules, extra))
+}
+
+/// Starts this command with JSON logs and waits for its `listening` line.
+#[allow(clippy::zombie_processes)] // `Running` kills and reaps the child when dropped
+pub fn start_command(mut command: Command) -> Running {
     command
         .env("APP_LOG__FORMAT", "json")
         .stdout(Stdio::piped())
@@ -141,12 +151,18 @@ fn start(rules: &str, extra: &[(&str, &str)]) -> Running {
         let entry: Value = serde_json::from_str(&line).expect("every log line is JSON");
         if entry["fields"]["message"] == "listening" {
             let port = entry["fields"]["port"].as_u64().unwrap() as u16;
-            return Running { child, port, lines };
+            let admin_port = entry["fields"]["admin_port"].as_u64().unwrap() as u16;
+            return Running {
+                child,
+                port,
+                admin_port,
+                lines,
+            };
         }
     }
 }
 
-fn terminate(running: &mut Running) -> std::process::ExitStatus {
+pub fn terminate(running: &mut Running) -> std::process::ExitStatus {
     let status = Command::new("kill")
         .args(["-TERM", &running.child.id().to_string()])
         .status()

@@ -10,3 +10,4 @@ mod expressions;
 mod helpers;
 mod refusals;
 mod signatures;
+mod tools;

@@ -1,0 +1,561 @@
+//! The operator tools, driven through the binary: check, explain, sign, healthcheck,
+//! schedules, reload on SIGHUP, and the metrics scrape.
+
+use std::process::Command;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+use crate::binary::{Running, command, command_for, run_to_end, start_command, terminate};
+use crate::helpers::*;
+
+const SCHEDULED_RULES: &str = r#"
+[[rules]]
+name = "spanish"
+when = 'task.language == "es" AND schedule.business_hours'
+instruction = "dequeue"
+from = "{{task.caller_id}}"
+
+[[rules]]
+name = "spanish-out-of-hours"
+when = 'task.language == "es"'
+instruction = "redirect"
+call_sid = "{{task.call_sid}}"
+url = "https://example.com/voicemail"
+
+[[rules]]
+name = "vip"
+when = "task.vip == true"
+instruction = "conference"
+delivery = "rest"
+from = "+15005550006"
+end_conference_on_exit = true
+conference_status_callback_event = ["start", "end"]
+
+[default]
+instruction = "accept"
+
+[schedules.business_hours]
+timezone = "America/New_York"
+open = ["mon-fri 09:00-17:00", "fri 22:00-02:00"]
+closed_on = ["2026-12-25"]
+"#;
+
+fn stdout_of(command: Command) -> (Option<i32>, String, String) {
+    let output = run_to_end(command);
+    (
+        output.status.code(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+fn explain(
+    rules: &str,
+    args: &[&str],
+    pairs: &[(String, String)],
+) -> (Option<i32>, String, String) {
+    let form_file = temp_file("callback.form", &(encode(pairs) + "\n"));
+    let mut command = command(rules, &[]);
+    command.arg("explain").args(args).arg(&form_file);
+    stdout_of(command)
+}
+
+fn explained_json(rules: &str, at: &str, pairs: &[(String, String)]) -> Value {
+    let (code, stdout, stderr) = explain(rules, &["--json", "--at", at], pairs);
+    assert_eq!(code, Some(0), "{stderr}");
+    serde_json::from_str(&stdout).unwrap_or_else(|e| panic!("{e}: {stdout}"))
+}
+
+#[test]
+fn check_lists_each_rule_with_its_instruction_delivery_and_schedules() {
+    let mut command = command(SCHEDULED_RULES, &[]);
+    command.arg("check");
+    let (code, stdout, stderr) = stdout_of(command);
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("rule \"spanish\": dequeue, inline, schedules: business_hours"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule \"spanish-out-of-hours\": redirect, inline"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule \"vip\": conference, rest"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule \"default\": accept, inline"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("ok, 3 rules and a default"), "{stdout}");
+}
+
+#[test]
+fn check_reports_every_one_of_five_mistakes_and_fails() {
+    let rules = r#"
+[[rules]]
+name = "one"
+when = 'task.language == "es" AND'
+instruction = "accept"
+
+[[rules]]
+name = "two"
+instruction = "call"
+url = "https://example.com/twiml"
+
+[[rules]]
+name = "three"
+instruction = "dequeue"
+from = "+15005550006"
+timeout = 0
+
+[[rules]]
+name = "four"
+when = "schedule.lunch"
+instruction = "reject"
+activity_sid = "WA-not-a-sid"
+
+[default]
+instruction = "accept"
+"#;
+    let mut command = command(rules, &[]);
+    command.arg("check");
+    let (code, stdout, _) = stdout_of(command);
+    assert_eq!(code, Some(1), "{stdout}");
+    for expected in [
+        "rule \"one\", field `when`: line 1, column 26",
+        "rule \"two\", field `from`: `call` needs `from`",
+        "rule \"three\", field `timeout`: 0 is out of range",
+        "rule \"four\", field `when`: unknown schedule `lunch`",
+        "rule \"four\", field `activity_sid`: `WA-not-a-sid` is not a SID",
+        "5 problems",
+    ] {
+        assert!(
+            stdout.contains(expected),
+            "missing {expected:?} in:\n{stdout}"
+        );
+    }
+    // The caret sits under the spot.
+    assert!(
+        stdout.contains("    task.language == \"es\" AND\n                             ^"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn check_needs_no_auth_token_but_says_serve_will() {
+    let mut command = command("[default]\ninstruction = \"accept\"\n", &[]);
+    command.env_remove("TWILIO_AUTH_TOKEN").arg("check");
+    let (code, stdout, _) = stdout_of(command);
+    assert_eq!(code, Some(0), "{stdout}");
+    assert!(
+        stdout.contains("note: TWILIO_AUTH_TOKEN is not set"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explain_shows_why_each_rule_did_or_did_not_answer_and_the_answer() {
+    // Arrange: Spanish, inside business hours (Tuesday 10:00 in New York), no caller_id.
+    let pairs = callback(
+        json!({"language": "es", "call_sid": "CA0123456789abcdef0123456789abcdef"}),
+        json!({}),
+    );
+    // Act
+    let (code, stdout, stderr) =
+        explain(SCHEDULED_RULES, &["--at", "2026-12-01T15:00:00Z"], &pairs);
+    // Assert
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        stdout.contains("rule \"spanish\": matched, but is skipped"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("field `from`: `task.caller_id` has no value"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule \"spanish-out-of-hours\": answers"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"answer: 200 application/json {"instruction":"redirect","call_sid":"CA0123456789abcdef0123456789abcdef","url":"https://example.com/voicemail"}"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explain_names_the_false_comparison_and_falls_to_the_default() {
+    let pairs = callback(json!({"language": "en"}), json!({}));
+    let (code, stdout, _) = explain(SCHEDULED_RULES, &["--at", "2026-12-01T15:00:00Z"], &pairs);
+    assert_eq!(code, Some(0));
+    assert!(
+        stdout.contains("rule \"spanish\": does not match"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"`task.language` = `"en"`, compared `==` with `"es"`: false"#),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("default: answers (no rule did)"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(r#"answer: 200 application/json {"instruction":"accept"}"#),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn explain_shows_the_rest_update_it_would_send() {
+    let pairs = callback(json!({"vip": true}), json!({}));
+    let (_, stdout, _) = explain(SCHEDULED_RULES, &["--at", "2026-12-01T15:00:00Z"], &pairs);
+    assert!(
+        stdout.contains("answer: 200 application/json {}"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!(
+            "then: POST https://taskrouter.twilio.com/v1/Workspaces/{WORKSPACE_SID}/Workers/{WORKER_SID}/Reservations/{RESERVATION_SID}"
+        )),
+        "{stdout}"
+    );
+    for line in [
+        "    Instruction=conference",
+        "    From=+15005550006",
+        "    EndConferenceOnExit=true",
+        "    ConferenceStatusCallbackEvent=start",
+        "    ConferenceStatusCallbackEvent=end",
+    ] {
+        assert!(stdout.contains(line), "missing {line:?} in {stdout}");
+    }
+}
+
+#[test]
+fn explain_json_parses_back_with_the_same_decision() {
+    let pairs = callback(json!({"vip": true}), json!({}));
+    let document = explained_json(SCHEDULED_RULES, "2026-12-01T15:00:00Z", &pairs);
+    assert_eq!(document["decision"]["rule"], "vip");
+    assert_eq!(document["decision"]["instruction"], "conference");
+    assert_eq!(document["decision"]["delivery"], "rest");
+    assert_eq!(document["decision"]["answer"], json!({}));
+    assert_eq!(document["decision"]["rest"]["method"], "POST");
+    assert_eq!(
+        document["decision"]["rest"]["form"][0],
+        json!(["Instruction", "conference"])
+    );
+    let tried: Vec<&str> = document["rules"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["rule"].as_str().unwrap())
+        .collect();
+    assert_eq!(tried, ["spanish", "spanish-out-of-hours", "vip"]);
+}
+
+#[test]
+fn explain_fails_only_for_an_unreadable_callback() {
+    let form_file = temp_file("bad.form", "TaskSid=%zz");
+    let mut command = command(SCHEDULED_RULES, &[]);
+    command.arg("explain").arg(&form_file);
+    let (code, _, stderr) = stdout_of(command);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("the callback cannot be read"), "{stderr}");
+}
+
+#[test]
+fn schedules_open_and_close_with_the_local_clock() {
+    let spanish = |caller: bool| {
+        let mut task = json!({"language": "es", "call_sid": "CA0123456789abcdef0123456789abcdef"});
+        if caller {
+            task["caller_id"] = json!("+15005550001");
+        }
+        callback(task, json!({}))
+    };
+    let cases = [
+        // (instant, expected rule, why)
+        ("2026-12-01T15:00:00Z", "spanish", "Tuesday 10:00 EST: open"),
+        (
+            "2026-12-01T22:30:00Z",
+            "spanish-out-of-hours",
+            "Tuesday 17:30 EST: closed",
+        ),
+        (
+            "2026-12-05T03:30:00Z",
+            "spanish",
+            "Friday 22:30 EST: the late window",
+        ),
+        (
+            "2026-12-05T06:30:00Z",
+            "spanish",
+            "Saturday 01:30 EST: still Friday's window",
+        ),
+        (
+            "2026-12-05T07:30:00Z",
+            "spanish-out-of-hours",
+            "Saturday 02:30 EST: closed",
+        ),
+        (
+            "2026-12-25T15:00:00Z",
+            "spanish-out-of-hours",
+            "Christmas, a closed date",
+        ),
+        (
+            "2026-03-09T13:30:00Z",
+            "spanish",
+            "Monday after DST began: 09:30 EDT, open",
+        ),
+        (
+            "2026-11-02T14:30:00Z",
+            "spanish",
+            "Monday after DST ended: 09:30 EST, open",
+        ),
+        (
+            "2026-11-02T13:30:00Z",
+            "spanish-out-of-hours",
+            "08:30 EST: not yet open",
+        ),
+    ];
+    for (at, expected, why) in cases {
+        let document = explained_json(SCHEDULED_RULES, at, &spanish(true));
+        assert_eq!(document["decision"]["rule"], expected, "{at}: {why}");
+    }
+}
+
+#[tokio::test]
+async fn sign_output_is_accepted_by_the_service() {
+    // Arrange
+    let running = start_command(command("[default]\ninstruction = \"reject\"\n", &[]));
+    let pairs = default_callback();
+    let form_file = temp_file("callback.form", &encode(&pairs));
+    let mut sign = command("[default]\ninstruction = \"accept\"\n", &[]);
+    sign.args(["sign", "--url", PUBLIC_URL]).arg(&form_file);
+    // Act
+    let (code, stdout, stderr) = stdout_of(sign);
+    let signature = stdout.trim();
+    let response = post_to(&running, &pairs, signature).await;
+    // Assert
+    assert_eq!(code, Some(0), "{stderr}");
+    assert_eq!(response.status(), 200);
+}
+
+#[test]
+fn sign_reproduces_the_official_canonical_vector() {
+    let form_file = temp_file(
+        "canonical.form",
+        "CallSid=CA1234567890ABCDE&Caller=%2B14158675309&Digits=1234&From=%2B14158675309&To=%2B18005551212\n",
+    );
+    let mut sign = command(
+        "[default]\ninstruction = \"accept\"\n",
+        &[("TWILIO_AUTH_TOKEN", "12345")],
+    );
+    sign.args([
+        "sign",
+        "--url",
+        "https://mycompany.com/myapp.php?foo=1&bar=2",
+    ])
+    .arg(&form_file);
+    let (code, stdout, _) = stdout_of(sign);
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout, "RSOYDt4T1cUTdK1PDd93/VVr8B8=\n");
+}
+
+#[test]
+fn healthcheck_passes_against_a_running_service_and_fails_without_one() {
+    let running = start_command(command("[default]\ninstruction = \"accept\"\n", &[]));
+    let port = running.port.to_string();
+    let mut up = command(
+        "[default]\ninstruction = \"accept\"\n",
+        &[("APP_SERVER__PORT", &port)],
+    );
+    up.arg("healthcheck");
+    assert_eq!(stdout_of(up).0, Some(0));
+    drop(running);
+    std::thread::sleep(Duration::from_millis(200));
+    let mut down = command(
+        "[default]\ninstruction = \"accept\"\n",
+        &[("APP_SERVER__PORT", &port)],
+    );
+    down.arg("healthcheck");
+    let (code, _, stderr) = stdout_of(down);
+    assert_eq!(code, Some(1));
+    assert!(stderr.contains("no answer"), "{stderr}");
+}
+
+async fn post_to(
+    running: &Running,
+    pairs: &[(String, String)],
+    signature: &str,
+) -> reqwest::Response {
+    reqwest::Client::new()
+        .post(format!("http://127.0.0.1:{}/assignment", running.port))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Twilio-Signature", signature)
+        .body(encode(pairs))
+        .send()
+        .await
+        .unwrap()
+}
+
+async fn scrape(running: &Running) -> String {
+    let response = reqwest::get(format!("http://127.0.0.1:{}/metrics", running.admin_port))
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    response.text().await.unwrap()
+}
+
+/// The value of the first sample line starting with `prefix`, or 0.
+fn sample(metrics: &str, prefix: &str) -> f64 {
+    metrics
+        .lines()
+        .find(|line| line.starts_with(prefix))
+        .and_then(|line| line.rsplit(' ').next())
+        .and_then(|value| value.parse().ok())
+        .unwrap_or(0.0)
+}
+
+fn hangup(running: &Running) {
+    let status = Command::new("kill")
+        .args(["-HUP", &running.child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(status.success());
+}
+
+#[tokio::test]
+async fn sighup_swaps_in_good_rules_and_keeps_them_when_the_new_file_is_broken() {
+    // Arrange: rules A accept.
+    let rules_file = temp_file("reload.toml", "[default]\ninstruction = \"accept\"\n");
+    let mut running = start_command(command_for(&rules_file, &[]));
+    let pairs = default_callback();
+    let signature = sign(TOKEN, PUBLIC_URL, &pairs);
+    let before: Value = post_to(&running, &pairs, &signature)
+        .await
+        .json()
+        .await
+        .unwrap();
+
+    // Act: rules B reject, then a broken file.
+    std::fs::write(&rules_file, "[default]\ninstruction = \"reject\"\n").unwrap();
+    hangup(&running);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_b: Value = post_to(&running, &pairs, &signature)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let failures_before = sample(
+        &scrape(&running).await,
+        "assignment_router_rule_reloads_total{outcome=\"failure\"}",
+    );
+    std::fs::write(&rules_file, "[default]\ninstruction = \"nope\"\n").unwrap();
+    hangup(&running);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after_broken: Value = post_to(&running, &pairs, &signature)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let metrics = scrape(&running).await;
+    terminate(&mut running);
+
+    // Assert
+    assert_eq!(before, json!({"instruction": "accept"}));
+    assert_eq!(after_b, json!({"instruction": "reject"}));
+    assert_eq!(
+        after_broken,
+        json!({"instruction": "reject"}),
+        "the old rules stay"
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "assignment_router_rule_reloads_total{outcome=\"failure\"}"
+        ),
+        failures_before + 1.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "assignment_router_rule_reloads_total{outcome=\"success\"}"
+        ),
+        1.0
+    );
+    let logged: String = running.lines.iter().collect::<Vec<_>>().join("\n");
+    assert!(logged.contains("rules not reloaded"), "{logged}");
+    assert!(
+        logged.contains("`nope` is not one of"),
+        "every problem is logged: {logged}"
+    );
+}
+
+#[tokio::test]
+async fn metrics_count_callbacks_by_outcome_on_the_admin_listener_only() {
+    // Arrange
+    let running = start_command(command(
+        "[[rules]]\nname = \"es\"\nwhen = 'task.language == \"es\"'\ninstruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
+        &[],
+    ));
+    let spanish = callback(json!({"language": "es"}), json!({}));
+    let other = default_callback();
+
+    // Act
+    post_to(&running, &spanish, &sign(TOKEN, PUBLIC_URL, &spanish)).await;
+    post_to(&running, &spanish, &sign(TOKEN, PUBLIC_URL, &spanish)).await;
+    post_to(&running, &other, &sign(TOKEN, PUBLIC_URL, &other)).await;
+    post_to(&running, &other, &sign("another-token", PUBLIC_URL, &other)).await;
+    post_to(&running, &other, "bm90IGEgc2lnbmF0dXJlIGF0IGFsbCE=").await;
+    let metrics = scrape(&running).await;
+    let on_callback_port = reqwest::get(format!("http://127.0.0.1:{}/metrics", running.port))
+        .await
+        .unwrap()
+        .status();
+
+    // Assert
+    let count = |labels: &str| {
+        sample(
+            &metrics,
+            &format!("assignment_router_callbacks_total{{{labels}}}"),
+        )
+    };
+    assert_eq!(
+        count("rule=\"es\",instruction=\"reject\",delivery=\"inline\",outcome=\"answered\""),
+        2.0,
+        "{metrics}"
+    );
+    assert_eq!(
+        count("rule=\"default\",instruction=\"accept\",delivery=\"inline\",outcome=\"answered\""),
+        1.0
+    );
+    assert_eq!(
+        count("rule=\"\",instruction=\"\",delivery=\"\",outcome=\"forbidden\""),
+        2.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "assignment_router_signature_failures_total{reason=\"mismatch\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "assignment_router_signature_failures_total{reason=\"malformed\"}"
+        ),
+        1.0
+    );
+    assert_eq!(
+        sample(
+            &metrics,
+            "assignment_router_callback_duration_seconds_count"
+        ),
+        5.0
+    );
+    assert_eq!(sample(&metrics, "assignment_router_rules_loaded"), 2.0);
+    assert_eq!(on_callback_port, 404);
+}
