@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod form;
 pub mod instruction;
 pub mod metrics;
+pub mod pipeline;
 pub mod probe;
 pub mod recent;
 pub mod routes;

@@ -1,8 +1,7 @@
 //! `POST {callback.path}`: the assignment callback.
 //!
-//! The order of checks is the contract: media type (415), size (413), form syntax (400),
-//! signature (403), then the callback's own fields (400). Nothing about the callback is
-//! evaluated before its signature holds.
+//! The order of checks is the contract: media type (415), size (413), then the pipeline's
+//! form syntax (400), signature (403) and the callback's own fields (400).
 
 use std::time::Instant;
 
@@ -14,46 +13,9 @@ use futures_util::StreamExt;
 use jiff::Timestamp;
 use tracing_actix_web::RootSpan;
 
-use crate::callback::{AssignmentCallback, CallbackError};
-use crate::delivery::Update;
-use crate::form::{self, FormError};
 use crate::metrics::CallbackLabels;
-use crate::recent::Remembered;
-use crate::signature::{Payload, SignatureError};
+use crate::pipeline::{self, AssignmentError};
 use crate::state::AppState;
-use crate::twilio_client::ReservationTarget;
-
-/// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
-/// none); neither `Display` nor `Debug` ever holds a signature or a token.
-#[derive(Debug, thiserror::Error)]
-pub enum AssignmentError {
-    #[error("the body must be application/x-www-form-urlencoded")]
-    UnsupportedMediaType,
-    #[error("the body is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("the body could not be read: {0}")]
-    Unreadable(String),
-    #[error(transparent)]
-    Form(#[from] FormError),
-    #[error(transparent)]
-    Signature(#[from] SignatureError),
-    #[error(transparent)]
-    Callback(#[from] CallbackError),
-}
-
-impl AssignmentError {
-    /// A fixed label for the span's `outcome` and for metrics.
-    pub fn outcome(&self) -> &'static str {
-        match self {
-            AssignmentError::UnsupportedMediaType => "unsupported_media_type",
-            AssignmentError::TooLarge(_) => "payload_too_large",
-            AssignmentError::Signature(_) => "forbidden",
-            AssignmentError::Unreadable(_)
-            | AssignmentError::Form(_)
-            | AssignmentError::Callback(_) => "bad_request",
-        }
-    }
-}
 
 impl ResponseError for AssignmentError {
     fn status_code(&self) -> StatusCode {
@@ -79,15 +41,6 @@ impl ResponseError for AssignmentError {
     }
 }
 
-/// What an answered callback was answered with, for its log line and metrics.
-struct Answered {
-    response: HttpResponse,
-    rule: String,
-    instruction: &'static str,
-    delivery: &'static str,
-    outcome: &'static str,
-}
-
 /// Answers one assignment callback, and logs and counts it once.
 pub async fn receive(
     request: HttpRequest,
@@ -96,8 +49,33 @@ pub async fn receive(
     span: RootSpan,
 ) -> HttpResponse {
     let started = Instant::now();
-    match answer(&request, payload, &state, &span).await {
+    let outcome = match check_media_type(&request) {
+        Ok(()) => match read_body(&request, payload, state.max_body_bytes).await {
+            Ok(body) => {
+                let signature = request
+                    .headers()
+                    .get("x-twilio-signature")
+                    .map(|value| value.to_str().unwrap_or(""));
+                pipeline::process(
+                    &state,
+                    &body,
+                    request.uri().query(),
+                    signature,
+                    Timestamp::now(),
+                )
+            }
+            Err(error) => Err(error),
+        },
+        Err(error) => Err(error),
+    };
+    match outcome {
         Ok(answered) => {
+            span.record("task_sid", answered.task_sid.as_str());
+            span.record("reservation_sid", answered.reservation_sid.as_str());
+            span.record("worker_sid", answered.worker_sid.as_str());
+            span.record("rule", answered.rule.as_str());
+            span.record("instruction", answered.instruction);
+            span.record("delivery", answered.delivery);
             span.record("outcome", answered.outcome);
             tracing::info!("callback answered");
             let labels = CallbackLabels {
@@ -107,7 +85,7 @@ pub async fn receive(
                 outcome: answered.outcome.to_owned(),
             };
             state.metrics.callback(&labels, started.elapsed());
-            answered.response
+            json(answered.answer)
         }
         // Turned into a response here, not handed to the middleware as an error, so that a
         // refusal is logged once, by this line.
@@ -126,92 +104,6 @@ pub async fn receive(
             state.metrics.callback(&labels, started.elapsed());
             error.error_response()
         }
-    }
-}
-
-async fn answer(
-    request: &HttpRequest,
-    payload: web::Payload,
-    state: &AppState,
-    span: &RootSpan,
-) -> Result<Answered, AssignmentError> {
-    check_media_type(request)?;
-    let body = read_body(request, payload, state.max_body_bytes).await?;
-    let pairs = form::parse(&body)?;
-    if let Some(verifier) = &state.verifier {
-        let header = request
-            .headers()
-            .get("x-twilio-signature")
-            .map(|value| value.to_str().unwrap_or(""));
-        verifier.verify(request.uri().query(), Payload::Form(&pairs), header)?;
-    }
-    let callback = AssignmentCallback::from_pairs(pairs)?;
-    span.record("task_sid", callback.task_sid.as_str());
-    span.record("reservation_sid", callback.reservation_sid.as_str());
-    span.record("worker_sid", callback.worker_sid.as_str());
-    if let Some(previous) = state.recent.get(&callback.reservation_sid) {
-        return Ok(repeat(previous, span));
-    }
-    // This callback finishes on the rules it started with, whatever a reload does meanwhile.
-    let rules = state.rules.load_full();
-    let decision = rules.decide(&callback, Timestamp::now());
-    span.record("rule", decision.rule);
-    span.record("instruction", decision.instruction.name());
-    span.record("delivery", decision.delivery.name());
-    if let Some(form) = decision.update_form {
-        let remembered = Remembered {
-            answer: decision.answer.clone(),
-            rule: decision.rule.to_owned(),
-            instruction: decision.instruction.name(),
-            delivery: decision.delivery.name(),
-        };
-        // Claimed atomically: of two callbacks racing for one Reservation, one sends.
-        if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
-            return Ok(repeat(previous, span));
-        }
-        let update = Update {
-            target: ReservationTarget {
-                workspace_sid: callback.workspace_sid,
-                worker_sid: callback.worker_sid,
-                task_sid: callback.task_sid,
-                reservation_sid: callback.reservation_sid,
-            },
-            rule: decision.rule.to_owned(),
-            instruction: decision.instruction,
-            form,
-        };
-        match &state.deliverer {
-            // A full queue is logged by the deliverer; TaskRouter still gets its answer and
-            // re-routes the Task when the Reservation times out.
-            Some(deliverer) => {
-                let _ = deliverer.submit(update);
-            }
-            None => tracing::error!(
-                "a REST rule matched but no REST credentials are configured; nothing was sent"
-            ),
-        }
-    }
-    Ok(Answered {
-        response: json(decision.answer),
-        rule: decision.rule.to_owned(),
-        instruction: decision.instruction.name(),
-        delivery: decision.delivery.name(),
-        outcome: "answered",
-    })
-}
-
-/// The answer given the first time this Reservation was decided; no second update.
-fn repeat(previous: Remembered, span: &RootSpan) -> Answered {
-    span.record("rule", previous.rule.as_str());
-    span.record("instruction", previous.instruction);
-    span.record("delivery", previous.delivery);
-    tracing::info!("reservation already decided: answering as before, sending nothing");
-    Answered {
-        response: json(previous.answer),
-        rule: previous.rule,
-        instruction: previous.instruction,
-        delivery: previous.delivery,
-        outcome: "duplicate",
     }
 }
 

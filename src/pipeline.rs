@@ -1,0 +1,155 @@
+//! One callback from raw body bytes to answer bytes: form, signature, typed callback, rules,
+//! answer, and for REST rules the update handed to the deliverer. No web types, so the
+//! whole path is benchmarked and tested on its own.
+//!
+//! Nothing about the callback is evaluated before its signature holds.
+
+use bytes::Bytes;
+use jiff::Timestamp;
+
+use crate::callback::{AssignmentCallback, CallbackError};
+use crate::delivery::Update;
+use crate::form::{self, FormError};
+use crate::recent::Remembered;
+use crate::signature::{Payload, SignatureError};
+use crate::state::AppState;
+use crate::twilio_client::ReservationTarget;
+
+/// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
+/// none); neither `Display` nor `Debug` ever holds a signature or a token.
+#[derive(Debug, thiserror::Error)]
+pub enum AssignmentError {
+    #[error("the body must be application/x-www-form-urlencoded")]
+    UnsupportedMediaType,
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("the body could not be read: {0}")]
+    Unreadable(String),
+    #[error(transparent)]
+    Form(#[from] FormError),
+    #[error(transparent)]
+    Signature(#[from] SignatureError),
+    #[error(transparent)]
+    Callback(#[from] CallbackError),
+}
+
+impl AssignmentError {
+    /// A fixed label for the span's `outcome` and for metrics.
+    pub fn outcome(&self) -> &'static str {
+        match self {
+            AssignmentError::UnsupportedMediaType => "unsupported_media_type",
+            AssignmentError::TooLarge(_) => "payload_too_large",
+            AssignmentError::Signature(_) => "forbidden",
+            AssignmentError::Unreadable(_)
+            | AssignmentError::Form(_)
+            | AssignmentError::Callback(_) => "bad_request",
+        }
+    }
+}
+
+/// An answered callback: the body to send, and what to log and count.
+#[derive(Debug)]
+pub struct Answered {
+    pub answer: Bytes,
+    pub task_sid: String,
+    pub reservation_sid: String,
+    pub worker_sid: String,
+    pub rule: String,
+    pub instruction: &'static str,
+    pub delivery: &'static str,
+    /// `answered`, or `duplicate` for a Reservation already decided.
+    pub outcome: &'static str,
+}
+
+/// Runs one callback's body through the service, at `now` (for schedules).
+pub fn process(
+    state: &AppState,
+    body: &[u8],
+    query: Option<&str>,
+    signature: Option<&str>,
+    now: Timestamp,
+) -> Result<Answered, AssignmentError> {
+    let pairs = form::parse(body)?;
+    if let Some(verifier) = &state.verifier {
+        verifier.verify(query, Payload::Form(&pairs), signature)?;
+    }
+    let callback = AssignmentCallback::from_pairs(pairs)?;
+    if let Some(previous) = state.recent.get(&callback.reservation_sid) {
+        return Ok(repeat(previous, callback));
+    }
+    // This callback finishes on the rules it started with, whatever a reload does meanwhile.
+    let rules = state.rules.load_full();
+    let decision = rules.decide(&callback, now);
+    let rule = decision.rule.to_owned();
+    let instruction = decision.instruction.name();
+    let delivery = decision.delivery.name();
+    let Some(form) = decision.update_form else {
+        return Ok(Answered {
+            answer: decision.answer,
+            task_sid: callback.task_sid,
+            reservation_sid: callback.reservation_sid,
+            worker_sid: callback.worker_sid,
+            rule,
+            instruction,
+            delivery,
+            outcome: "answered",
+        });
+    };
+    let remembered = Remembered {
+        answer: decision.answer.clone(),
+        rule: rule.clone(),
+        instruction,
+        delivery,
+    };
+    // Claimed atomically: of two callbacks racing for one Reservation, one sends.
+    if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
+        return Ok(repeat(previous, callback));
+    }
+    let answered = Answered {
+        answer: decision.answer,
+        task_sid: callback.task_sid.clone(),
+        reservation_sid: callback.reservation_sid.clone(),
+        worker_sid: callback.worker_sid.clone(),
+        rule: rule.clone(),
+        instruction,
+        delivery,
+        outcome: "answered",
+    };
+    let update = Update {
+        target: ReservationTarget {
+            workspace_sid: callback.workspace_sid,
+            worker_sid: callback.worker_sid,
+            task_sid: callback.task_sid,
+            reservation_sid: callback.reservation_sid,
+        },
+        rule,
+        instruction: decision.instruction,
+        form,
+    };
+    match &state.deliverer {
+        // A full queue is logged by the deliverer; TaskRouter still gets its answer and
+        // re-routes the Task when the Reservation times out.
+        Some(deliverer) => {
+            let _ = deliverer.submit(update);
+        }
+        None => tracing::error!(
+            "a REST rule matched but no REST credentials are configured; nothing was sent"
+        ),
+    }
+    Ok(answered)
+}
+
+/// The answer given the first time this Reservation was decided; no second update.
+fn repeat(previous: Remembered, callback: AssignmentCallback) -> Answered {
+    tracing::info!("reservation already decided: answering as before, sending nothing");
+    Answered {
+        answer: previous.answer,
+        task_sid: callback.task_sid,
+        reservation_sid: callback.reservation_sid,
+        worker_sid: callback.worker_sid,
+        rule: previous.rule,
+        instruction: previous.instruction,
+        delivery: previous.delivery,
+        outcome: "duplicate",
+    }
+}
