@@ -5,15 +5,25 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use tracing::Span;
 use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
+use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
 use crate::configuration::LogFormat;
 
 /// Installs the global subscriber: pretty or JSON lines on stdout, level from `RUST_LOG`
 /// (default `info`). Safe to call more than once; later calls do nothing.
-pub fn init(format: LogFormat) {
+///
+/// Lines are written by a background thread, so a request never waits on stdout, and
+/// none is dropped: when that thread falls behind, loggers wait for room. Keep the returned
+/// guard until the process ends; dropping it flushes what is left.
+pub fn init(format: LogFormat) -> WorkerGuard {
+    let (writer, guard) = NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::stdout());
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder
             .json()
@@ -22,6 +32,7 @@ pub fn init(format: LogFormat) {
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
+    guard
 }
 
 /// The root span of every request: the usual HTTP fields, plus the callback's own, filled in

@@ -13,7 +13,8 @@ pub fn run(config: Option<&Path>) -> ExitCode {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
     };
-    telemetry::init(settings.log.format);
+    // Held to the end of `run`, so every line is written before the process exits.
+    let _log_writer = telemetry::init(settings.log.format);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -1,0 +1,139 @@
+//! The costs on the request path: the signature check, the rules (10 rules matching in the
+//! middle; 1,000 rules matching at the end), and the whole pipeline from body bytes to answer
+//! bytes. Run with `cargo bench`.
+
+use std::hint::black_box;
+use std::time::Duration;
+
+use arc_swap::ArcSwap;
+use assignment_router::callback::AssignmentCallback;
+use assignment_router::form;
+use assignment_router::metrics::Metrics;
+use assignment_router::pipeline;
+use assignment_router::recent::RecentDecisions;
+use assignment_router::rules::RuleSet;
+use assignment_router::rules::file::parse;
+use assignment_router::signature::{self, Payload, Verifier};
+use assignment_router::state::AppState;
+use criterion::{Criterion, criterion_group, criterion_main};
+use jiff::Timestamp;
+use secrecy::SecretString;
+use serde_json::json;
+
+const TOKEN: &str = "bench-auth-token-0123456789abcdef";
+const URL: &str = "https://router.example.com/assignment";
+
+/// A callback of about 1.5 KB, with attribute sets like a real contact center's.
+fn realistic_pairs(queue: &str) -> Vec<(String, String)> {
+    let task = json!({
+        "type": "inbound_call", "queue": queue, "language": "es", "vip": false,
+        "call_sid": "CA0123456789abcdef0123456789abcdef", "from": "+15005550006",
+        "to": "+15005550001", "direction": "inbound", "caller_city": "San Francisco",
+        "caller_state": "CA", "caller_country": "US", "caller_zip": "94105",
+        "account": {"id": "ACC-000123", "tier": "gold", "since": 2019, "open_tickets": 2,
+                    "tags": ["billing", "renewal", "spanish"]},
+        "ivr": {"path": ["main", "billing", "agent"], "digits": "2", "confidence": 0.93},
+        "conversations": {"segment_link": "https://example.com/segments/123", "external_contact": "+15005550006"}
+    });
+    let worker = json!({
+        "skills": ["billing", "sales", "support"], "languages": ["en", "es"], "level": 3,
+        "contact_uri": "client:alice", "team": "emea-2", "location": "remote",
+        "certifications": ["pci", "gdpr"], "routing": {"skills": ["voice", "chat"], "levels": {"voice": 3}}
+    });
+    [
+        ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+        ("WorkspaceSid", "WS0123456789abcdef0123456789abcdef"),
+        ("WorkflowSid", "WW0123456789abcdef0123456789abcdef"),
+        ("TaskQueueSid", "WQ0123456789abcdef0123456789abcdef"),
+        ("WorkerSid", "WK0123456789abcdef0123456789abcdef"),
+        ("TaskSid", "WT0123456789abcdef0123456789abcdef"),
+        ("ReservationSid", "WR0123456789abcdef0123456789abcdef"),
+        ("TaskAge", "42"),
+        ("TaskPriority", "7"),
+        ("Timestamp", "1764324000"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .chain([
+        ("TaskAttributes".to_owned(), task.to_string()),
+        ("WorkerAttributes".to_owned(), worker.to_string()),
+    ])
+    .collect()
+}
+
+/// `count` rules, rule `i` matching queue `q{i}`; a default after them.
+pub fn rules_text(count: usize) -> String {
+    let mut text = String::new();
+    for i in 0..count {
+        text.push_str(&format!(
+            "[[rules]]\nname = \"rule-{i}\"\n\
+             when = 'task.queue == \"q{i}\" AND worker.skills HAS \"billing\" AND TaskAge < 300 AND task.account.tier IN [\"gold\", \"silver\"]'\n\
+             instruction = \"dequeue\"\nfrom = \"{{{{task.to}}}}\"\nto = \"{{{{worker.contact_uri}}}}\"\n\
+             post_work_activity_sid = \"WA0123456789abcdef0123456789abcdef\"\ntimeout = 30\n\n"
+        ));
+    }
+    text.push_str("[default]\ninstruction = \"accept\"\n");
+    text
+}
+
+fn rule_set(count: usize) -> RuleSet {
+    parse(&rules_text(count)).unwrap_or_else(|problems| panic!("{problems:?}"))
+}
+
+fn state(rules: RuleSet) -> AppState {
+    AppState {
+        rules: ArcSwap::from_pointee(rules),
+        rules_path: "bench.toml".into(),
+        verifier: Some(Verifier::new(URL, vec![SecretString::from(TOKEN)])),
+        max_body_bytes: 65_536,
+        deliverer: None,
+        recent: RecentDecisions::new(50_000, Duration::from_secs(120)),
+        metrics: std::sync::Arc::new(Metrics::new()),
+    }
+}
+
+fn benchmarks(c: &mut Criterion) {
+    let pairs = realistic_pairs("q5");
+    let body = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+    let signature = signature::compute(TOKEN, URL, Payload::Form(&pairs));
+    let verifier = Verifier::new(URL, vec![SecretString::from(TOKEN)]);
+    let now = Timestamp::now();
+
+    c.bench_function("signature check, 1.5 KB callback", |b| {
+        b.iter(|| verifier.verify(None, Payload::Form(black_box(&pairs)), Some(&signature)))
+    });
+
+    let callback = AssignmentCallback::from_pairs(pairs.clone()).unwrap_or_else(|e| panic!("{e}"));
+    let ten = rule_set(10);
+    c.bench_function("rules, 10 rules, match in the middle", |b| {
+        b.iter(|| ten.decide(black_box(&callback), now).answer)
+    });
+
+    let last =
+        AssignmentCallback::from_pairs(realistic_pairs("q999")).unwrap_or_else(|e| panic!("{e}"));
+    let thousand = rule_set(1_000);
+    c.bench_function("rules, 1000 rules, match at the end", |b| {
+        b.iter(|| thousand.decide(black_box(&last), now).answer)
+    });
+
+    let state = state(rule_set(10));
+    c.bench_function("pipeline, body bytes to answer bytes", |b| {
+        b.iter(|| {
+            pipeline::process(
+                &state,
+                black_box(body.as_bytes()),
+                None,
+                Some(&signature),
+                now,
+            )
+            .map(|answered| answered.answer)
+        })
+    });
+
+    c.bench_function("form parse only, 1.5 KB callback", |b| {
+        b.iter(|| form::parse(black_box(body.as_bytes())))
+    });
+}
+
+criterion_group!(benches, benchmarks);
+criterion_main!(benches);

@@ -1,0 +1,24 @@
+//! A stand-in for Twilio's REST API for the load harness: answers every request 200 `{}`
+//! after a fixed delay. `cargo run --release --example mock_twilio -- PORT DELAY_MS`
+
+use std::time::Duration;
+
+use actix_web::{App, HttpResponse, HttpServer, web};
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let mut args = std::env::args().skip(1);
+    let port: u16 = args.next().and_then(|p| p.parse().ok()).unwrap_or(18082);
+    let delay = Duration::from_millis(args.next().and_then(|d| d.parse().ok()).unwrap_or(500));
+    HttpServer::new(move || {
+        App::new().default_service(web::to(move || async move {
+            tokio::time::sleep(delay).await;
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .body("{}")
+        }))
+    })
+    .bind(("127.0.0.1", port))?
+    .run()
+    .await
+}
