@@ -13,6 +13,7 @@ pub mod metrics;
 pub mod pipeline;
 pub mod probe;
 pub mod recent;
+pub mod request_id;
 pub mod routes;
 pub mod rules;
 pub mod signature;

@@ -4,22 +4,21 @@ use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::{Server, Service};
-use actix_web::http::header::{ALLOW, HeaderName, HeaderValue};
-use actix_web::{App, HttpMessage, HttpResponse, HttpServer, web};
+use actix_web::dev::Server;
+use actix_web::http::header::ALLOW;
+use actix_web::{App, HttpResponse, HttpServer, web};
 use arc_swap::ArcSwap;
 use tokio::signal::unix::{SignalKind, signal};
-use tracing_actix_web::{RequestId, TracingLogger};
 
 use crate::configuration::Settings;
 use crate::delivery::{Deliverer, Limits};
 use crate::metrics::Metrics;
 use crate::recent::RecentDecisions;
+use crate::request_id;
 use crate::routes::{assignment, health, metrics};
 use crate::rules::{self, RulesError};
 use crate::signature::Verifier;
 use crate::state::AppState;
-use crate::telemetry::CallbackRootSpan;
 use crate::twilio_client::{ClientError, TwilioClient};
 
 /// Why the service could not start.
@@ -112,8 +111,7 @@ impl Application {
         let callback_state = state.clone();
         let callback = HttpServer::new(move || {
             App::new()
-                .wrap_fn(echo_request_id)
-                .wrap(TracingLogger::<CallbackRootSpan>::new())
+                .wrap_fn(request_id::tag)
                 .app_data(callback_state.clone())
                 .configure(|config| configure(config, &callback_path))
         })
@@ -125,8 +123,7 @@ impl Application {
         let admin_state = state.clone();
         let admin = HttpServer::new(move || {
             App::new()
-                .wrap_fn(echo_request_id)
-                .wrap(TracingLogger::<CallbackRootSpan>::new())
+                .wrap_fn(request_id::tag)
                 .app_data(admin_state.clone())
                 .configure(configure_admin)
         })
@@ -248,32 +245,5 @@ fn bind_error(host: &str, port: u16, source: std::io::Error) -> StartupError {
     StartupError::Bind {
         address: format!("{host}:{port}"),
         source,
-    }
-}
-
-/// Copies the request id that `TracingLogger` gave the request into the `x-request-id`
-/// header of its answer, so an operator can find the log line of any answer.
-fn echo_request_id<S, B>(
-    request: actix_web::dev::ServiceRequest,
-    service: &S,
-) -> impl std::future::Future<Output = Result<actix_web::dev::ServiceResponse<B>, actix_web::Error>>
-+ use<S, B>
-where
-    S: Service<
-            actix_web::dev::ServiceRequest,
-            Response = actix_web::dev::ServiceResponse<B>,
-            Error = actix_web::Error,
-        >,
-{
-    let id = request.extensions().get::<RequestId>().copied();
-    let response = service.call(request);
-    async move {
-        let mut response = response.await?;
-        if let Some(value) = id.and_then(|id| HeaderValue::from_str(&id.to_string()).ok()) {
-            response
-                .headers_mut()
-                .insert(HeaderName::from_static("x-request-id"), value);
-        }
-        Ok(response)
     }
 }

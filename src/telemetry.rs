@@ -1,10 +1,5 @@
-//! Logging: one subscriber for the whole process, and the shape of each request's span.
+//! Logging: one subscriber for the whole process.
 
-use actix_web::Error;
-use actix_web::body::MessageBody;
-use actix_web::dev::{ServiceRequest, ServiceResponse};
-use tracing::Span;
-use tracing_actix_web::{DefaultRootSpanBuilder, RootSpanBuilder};
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
 
@@ -33,27 +28,4 @@ pub fn init(format: LogFormat) -> WorkerGuard {
         LogFormat::Pretty => builder.try_init(),
     };
     guard
-}
-
-/// The root span of every request: the usual HTTP fields, plus the callback's own, filled in
-/// by the handler once it knows them.
-pub struct CallbackRootSpan;
-
-impl RootSpanBuilder for CallbackRootSpan {
-    fn on_request_start(request: &ServiceRequest) -> Span {
-        tracing_actix_web::root_span!(
-            request,
-            task_sid = tracing::field::Empty,
-            reservation_sid = tracing::field::Empty,
-            worker_sid = tracing::field::Empty,
-            rule = tracing::field::Empty,
-            instruction = tracing::field::Empty,
-            delivery = tracing::field::Empty,
-            outcome = tracing::field::Empty,
-        )
-    }
-
-    fn on_request_end<B: MessageBody>(span: Span, outcome: &Result<ServiceResponse<B>, Error>) {
-        DefaultRootSpanBuilder::on_request_end(span, outcome);
-    }
 }

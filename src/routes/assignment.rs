@@ -7,14 +7,14 @@ use std::time::Instant;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
-use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use bytes::Bytes;
 use futures_util::StreamExt;
 use jiff::Timestamp;
-use tracing_actix_web::RootSpan;
 
 use crate::metrics::CallbackLabels;
 use crate::pipeline::{self, AssignmentError};
+use crate::request_id::RequestId;
 use crate::state::AppState;
 
 impl ResponseError for AssignmentError {
@@ -46,7 +46,6 @@ pub async fn receive(
     request: HttpRequest,
     payload: web::Payload,
     state: web::Data<AppState>,
-    span: RootSpan,
 ) -> HttpResponse {
     let started = Instant::now();
     let outcome = match check_media_type(&request) {
@@ -68,16 +67,26 @@ pub async fn receive(
         },
         Err(error) => Err(error),
     };
+    let request_id = request
+        .extensions()
+        .get::<RequestId>()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    // The callback's span is made once its fields are known, so it is formatted once.
     match outcome {
         Ok(answered) => {
-            span.record("task_sid", answered.task_sid.as_str());
-            span.record("reservation_sid", answered.reservation_sid.as_str());
-            span.record("worker_sid", answered.worker_sid.as_str());
-            span.record("rule", answered.rule.as_str());
-            span.record("instruction", answered.instruction);
-            span.record("delivery", answered.delivery);
-            span.record("outcome", answered.outcome);
-            tracing::info!("callback answered");
+            tracing::info_span!(
+                "callback",
+                request_id = %request_id,
+                task_sid = %answered.task_sid,
+                reservation_sid = %answered.reservation_sid,
+                worker_sid = %answered.worker_sid,
+                rule = %answered.rule,
+                instruction = answered.instruction,
+                delivery = answered.delivery,
+                outcome = answered.outcome,
+            )
+            .in_scope(|| tracing::info!("callback answered"));
             let labels = CallbackLabels {
                 rule: answered.rule,
                 instruction: answered.instruction.to_owned(),
@@ -90,8 +99,12 @@ pub async fn receive(
         // Turned into a response here, not handed to the middleware as an error, so that a
         // refusal is logged once, by this line.
         Err(error) => {
-            span.record("outcome", error.outcome());
-            tracing::warn!(reason = %error, "callback refused");
+            tracing::info_span!(
+                "callback",
+                request_id = %request_id,
+                outcome = error.outcome(),
+            )
+            .in_scope(|| tracing::warn!(reason = %error, "callback refused"));
             if let AssignmentError::Signature(failure) = &error {
                 state.metrics.signature_failure(failure.reason());
             }
