@@ -5,6 +5,14 @@
 local signatures, bodies = {}, {}
 local next_index = 1
 local pause = 0
+local threads = 0
+
+-- Runs in the main state for each thread: numbers them, so that each thread sends its own
+-- share of the bodies (one Reservation, one callback) instead of the same sequence.
+function setup(thread)
+  thread:set("id", threads)
+  threads = threads + 1
+end
 
 function init(args)
   for line in io.lines(args[1]) do
@@ -13,7 +21,7 @@ function init(args)
     table.insert(bodies, body)
   end
   pause = tonumber(args[2] or "0")
-  next_index = math.random(#bodies)
+  next_index = (id or 0) * math.floor(#bodies / 2)
 end
 
 function delay()
