@@ -57,26 +57,40 @@ fn decode(raw: &[u8], start: usize) -> Result<String, FormError> {
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
     while i < raw.len() {
-        match raw[i] {
-            b'+' => out.push(b' '),
-            b'%' => {
-                let hex = raw
+        // Copy the run of plain bytes up to the next `%` or `+` in one go.
+        let run = raw[i..]
+            .iter()
+            .position(|&b| b == b'%' || b == b'+')
+            .unwrap_or(raw.len() - i);
+        out.extend_from_slice(&raw[i..i + run]);
+        i += run;
+        match raw.get(i) {
+            Some(b'+') => {
+                out.push(b' ');
+                i += 1;
+            }
+            Some(_) => {
+                let escape = raw
                     .get(i + 1..i + 3)
                     .ok_or(FormError::BadEscape(start + i))?;
-                let high = hex_value(hex[0]).ok_or(FormError::BadEscape(start + i))?;
-                let low = hex_value(hex[1]).ok_or(FormError::BadEscape(start + i))?;
+                let high = hex_value(escape[0]).ok_or(FormError::BadEscape(start + i))?;
+                let low = hex_value(escape[1]).ok_or(FormError::BadEscape(start + i))?;
                 out.push(high << 4 | low);
-                i += 2;
+                i += 3;
             }
-            byte => out.push(byte),
+            None => {}
         }
-        i += 1;
     }
     String::from_utf8(out).map_err(|_| FormError::NotUtf8(start))
 }
 
 fn hex_value(byte: u8) -> Option<u8> {
-    (byte as char).to_digit(16).map(|d| d as u8)
+    match byte {
+        b'0'..=b'9' => Some(byte - b'0'),
+        b'a'..=b'f' => Some(byte - b'a' + 10),
+        b'A'..=b'F' => Some(byte - b'A' + 10),
+        _ => None,
+    }
 }
 
 #[cfg(test)]

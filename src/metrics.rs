@@ -3,6 +3,7 @@
 //! Label values stay bounded: rule names come from the rules file, instructions, deliveries
 //! and outcomes from fixed sets, never from request data.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use prometheus_client::encoding::EncodeLabelSet;
@@ -16,10 +17,10 @@ use prometheus_client::registry::Registry;
 /// that far.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct CallbackLabels {
-    pub rule: String,
-    pub instruction: String,
-    pub delivery: String,
-    pub outcome: String,
+    pub rule: Arc<String>,
+    pub instruction: &'static str,
+    pub delivery: &'static str,
+    pub outcome: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -189,10 +190,10 @@ mod tests {
         let metrics = Metrics::new();
         metrics.callback(
             &CallbackLabels {
-                rule: "vip".to_owned(),
-                instruction: "accept".to_owned(),
-                delivery: "inline".to_owned(),
-                outcome: "answered".to_owned(),
+                rule: Arc::new("vip".to_owned()),
+                instruction: "accept",
+                delivery: "inline",
+                outcome: "answered",
             },
             Duration::from_micros(80),
         );

@@ -4,6 +4,8 @@
 //!
 //! Nothing about the callback is evaluated before its signature holds.
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use jiff::Timestamp;
 
@@ -54,7 +56,7 @@ pub struct Answered {
     pub task_sid: String,
     pub reservation_sid: String,
     pub worker_sid: String,
-    pub rule: String,
+    pub rule: Arc<String>,
     pub instruction: &'static str,
     pub delivery: &'static str,
     /// `answered`, or `duplicate` for a Reservation already decided.
@@ -80,7 +82,7 @@ pub fn process(
     // This callback finishes on the rules it started with, whatever a reload does meanwhile.
     let rules = state.rules.load_full();
     let decision = rules.decide(&callback, now);
-    let rule = decision.rule.to_owned();
+    let rule = decision.label.clone();
     let instruction = decision.instruction.name();
     let delivery = decision.delivery.name();
     let Some(form) = decision.update_form else {
@@ -122,7 +124,7 @@ pub fn process(
             task_sid: callback.task_sid,
             reservation_sid: callback.reservation_sid,
         },
-        rule,
+        rule: rule.to_string(),
         instruction: decision.instruction,
         form,
     };

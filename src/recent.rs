@@ -2,7 +2,7 @@
 //! one REST update (TaskRouter's fallback URL pointing here too, or a replay).
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -11,7 +11,7 @@ use bytes::Bytes;
 #[derive(Debug, Clone, PartialEq)]
 pub struct Remembered {
     pub answer: Bytes,
-    pub rule: String,
+    pub rule: Arc<String>,
     pub instruction: &'static str,
     pub delivery: &'static str,
 }
@@ -109,7 +109,7 @@ mod tests {
     fn remembered(rule: &str) -> Remembered {
         Remembered {
             answer: Bytes::from_static(b"{}"),
-            rule: rule.to_owned(),
+            rule: Arc::new(rule.to_owned()),
             instruction: "accept",
             delivery: "rest",
         }

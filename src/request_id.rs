@@ -32,15 +32,15 @@ impl Default for RequestId {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let hex = format!("{:032x}", self.0);
+        let n = self.0;
         write!(
             f,
-            "{}-{}-{}-{}-{}",
-            &hex[..8],
-            &hex[8..12],
-            &hex[12..16],
-            &hex[16..20],
-            &hex[20..]
+            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
+            (n >> 96) as u32,
+            (n >> 80) as u16,
+            (n >> 64) as u16,
+            (n >> 48) as u16,
+            n as u64 & 0xffff_ffff_ffff
         )
     }
 }

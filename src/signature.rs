@@ -186,7 +186,10 @@ pub fn compute(auth_token: &str, url: &str, payload: Payload<'_>) -> String {
     let mut mac = new_mac(auth_token.as_bytes());
     mac.update(url.as_bytes());
     if let Payload::Form(pairs) = payload {
-        mac.update(&canonical_pairs(pairs));
+        for (key, value) in sorted_pairs(pairs) {
+            mac.update(key.as_bytes());
+            mac.update(value.as_bytes());
+        }
     }
     STANDARD.encode(mac.finalize().into_bytes())
 }
@@ -203,8 +206,8 @@ pub fn verify(
 ) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let expected = decode_signature(header)?;
-    let suffix = match payload {
-        Payload::Form(pairs) => canonical_pairs(pairs),
+    let sorted = match payload {
+        Payload::Form(pairs) => sorted_pairs(pairs),
         Payload::Body(body) => {
             check_body_hash(query, body)?;
             Vec::new()
@@ -218,7 +221,10 @@ pub fn verify(
                 mac.update(b"?");
                 mac.update(query.as_bytes());
             }
-            mac.update(&suffix);
+            for (key, value) in &sorted {
+                mac.update(key.as_bytes());
+                mac.update(value.as_bytes());
+            }
             if mac.verify_slice(&expected).is_ok() {
                 return Ok(());
             }
@@ -244,21 +250,15 @@ fn decode_signature(header: &str) -> Result<Vec<u8>, SignatureError> {
     Ok(bytes)
 }
 
-/// `key` + `value` for every pair, sorted by key then value, duplicate pairs once.
-fn canonical_pairs(pairs: &[(String, String)]) -> Vec<u8> {
+/// The pairs in signing order: sorted by key then value (bytes), duplicate pairs once.
+fn sorted_pairs(pairs: &[(String, String)]) -> Vec<(&str, &str)> {
     let mut sorted: Vec<(&str, &str)> = pairs
         .iter()
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     sorted.sort_unstable();
     sorted.dedup();
-    let len = sorted.iter().map(|(k, v)| k.len() + v.len()).sum();
-    let mut out = Vec::with_capacity(len);
-    for (key, value) in sorted {
-        out.extend_from_slice(key.as_bytes());
-        out.extend_from_slice(value.as_bytes());
-    }
-    out
+    sorted
 }
 
 fn check_body_hash(query: Option<&str>, body: &[u8]) -> Result<(), SignatureError> {

@@ -3,6 +3,7 @@
 //! The order of checks is the contract: media type (415), size (413), then the pipeline's
 //! form syntax (400), signature (403) and the callback's own fields (400).
 
+use std::sync::Arc;
 use std::time::Instant;
 
 use actix_web::http::StatusCode;
@@ -89,9 +90,9 @@ pub async fn receive(
             .in_scope(|| tracing::info!("callback answered"));
             let labels = CallbackLabels {
                 rule: answered.rule,
-                instruction: answered.instruction.to_owned(),
-                delivery: answered.delivery.to_owned(),
-                outcome: answered.outcome.to_owned(),
+                instruction: answered.instruction,
+                delivery: answered.delivery,
+                outcome: answered.outcome,
             };
             state.metrics.callback(&labels, started.elapsed());
             json(answered.answer)
@@ -109,10 +110,10 @@ pub async fn receive(
                 state.metrics.signature_failure(failure.reason());
             }
             let labels = CallbackLabels {
-                rule: String::new(),
-                instruction: String::new(),
-                delivery: String::new(),
-                outcome: error.outcome().to_owned(),
+                rule: Arc::default(),
+                instruction: "",
+                delivery: "",
+                outcome: error.outcome(),
             };
             state.metrics.callback(&labels, started.elapsed());
             error.error_response()

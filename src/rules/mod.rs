@@ -10,6 +10,8 @@ pub mod problem;
 pub mod schedule;
 pub mod template;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 
 use jiff::Timestamp;
@@ -65,6 +67,8 @@ pub enum Rendered {
 #[derive(Debug)]
 pub struct Rule {
     pub name: String,
+    /// The name again, shared: the metrics label of every callback this rule answers.
+    pub label: Arc<String>,
     pub when: Option<Expr>,
     pub instruction: InstructionKind,
     pub delivery: Delivery,
@@ -79,6 +83,8 @@ pub struct Rule {
 pub struct Decision<'r> {
     /// The rule's name, or `default`.
     pub rule: &'r str,
+    /// The same name, shared (no copy per callback).
+    pub label: Arc<String>,
     pub instruction: InstructionKind,
     pub delivery: Delivery,
     /// The callback's answer body: the instruction's JSON, or `{}`.
@@ -140,6 +146,7 @@ impl Rule {
         fields: Vec<(&'static FieldSpec, FieldValue)>,
     ) -> Self {
         let mut rule = Self {
+            label: Arc::new(name.clone()),
             name,
             when,
             instruction,
@@ -368,6 +375,7 @@ impl Rule {
     ) -> Decision<'_> {
         Decision {
             rule: &self.name,
+            label: self.label.clone(),
             instruction: self.instruction,
             delivery: self.delivery,
             answer,
