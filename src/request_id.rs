@@ -55,12 +55,7 @@ where
 {
     let id = RequestId::new();
     let text = id.to_string();
-    let span = tracing::info_span!(
-        "request",
-        request_id = %text,
-        method = %request.method(),
-        path = %request.path(),
-    );
+    let span = tracing::info_span!("request", request_id = %text);
     request.extensions_mut().insert(id);
     let response = span.in_scope(|| service.call(request));
     async move {
