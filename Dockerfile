@@ -6,6 +6,8 @@ WORKDIR /build
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY config ./config
+# Declared in Cargo.toml, so the manifest needs them present even for a binary build.
+COPY benches ./benches
 RUN cargo build --release --locked
 
 # Run: no shell, no package manager, a non-root user; TLS roots are built into the binary.
