@@ -49,25 +49,22 @@ pub async fn receive(
     state: web::Data<AppState>,
 ) -> HttpResponse {
     let started = Instant::now();
-    let outcome = match check_media_type(&request) {
-        Ok(()) => match read_body(&request, payload, state.max_body_bytes).await {
-            Ok(body) => {
-                let signature = request
-                    .headers()
-                    .get("x-twilio-signature")
-                    .map(|value| value.to_str().unwrap_or(""));
-                pipeline::process(
-                    &state,
-                    &body,
-                    request.uri().query(),
-                    signature,
-                    Timestamp::now(),
-                )
-            }
-            Err(error) => Err(error),
-        },
-        Err(error) => Err(error),
-    };
+    let outcome = async {
+        check_media_type(&request)?;
+        let body = read_body(&request, payload, state.max_body_bytes).await?;
+        let signature = request
+            .headers()
+            .get("x-twilio-signature")
+            .map(|value| value.to_str().unwrap_or(""));
+        pipeline::process(
+            &state,
+            &body,
+            request.uri().query(),
+            signature,
+            Timestamp::now(),
+        )
+    }
+    .await;
     let request_id = request
         .extensions()
         .get::<RequestId>()
