@@ -27,6 +27,8 @@ pub enum AssignmentError {
     TooLarge(usize),
     #[error("the body could not be read: {0}")]
     Unreadable(String),
+    #[error("the body took longer than {0} seconds to arrive")]
+    TooSlow(u64),
     #[error(transparent)]
     Form(#[from] FormError),
     #[error(transparent)]
@@ -41,6 +43,7 @@ impl AssignmentError {
         match self {
             AssignmentError::UnsupportedMediaType => "unsupported_media_type",
             AssignmentError::TooLarge(_) => "payload_too_large",
+            AssignmentError::TooSlow(_) => "request_timeout",
             AssignmentError::Signature(_) => "forbidden",
             AssignmentError::Unreadable(_)
             | AssignmentError::Form(_)

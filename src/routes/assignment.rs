@@ -4,7 +4,7 @@
 //! form syntax (400), signature (403) and the callback's own fields (400).
 
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE};
@@ -23,6 +23,7 @@ impl ResponseError for AssignmentError {
         match self {
             AssignmentError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             AssignmentError::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            AssignmentError::TooSlow(_) => StatusCode::REQUEST_TIMEOUT,
             AssignmentError::Signature(_) => StatusCode::FORBIDDEN,
             AssignmentError::Unreadable(_)
             | AssignmentError::Form(_)
@@ -136,9 +137,23 @@ fn check_media_type(request: &HttpRequest) -> Result<(), AssignmentError> {
     }
 }
 
-/// Reads at most `limit` bytes: a declared length over it is refused before reading, and a
-/// body that grows past it is refused as soon as it does.
+/// How long a body may take to arrive. TaskRouter gives up on an answer after 5 seconds, so a
+/// body still trickling in by then can only be a client holding a connection open.
+const BODY_DEADLINE: Duration = Duration::from_secs(5);
+
+/// Reads at most `limit` bytes within [`BODY_DEADLINE`]: a declared length over the limit is
+/// refused before reading, and a body that grows past it is refused as soon as it does.
 async fn read_body(
+    request: &HttpRequest,
+    payload: web::Payload,
+    limit: usize,
+) -> Result<web::BytesMut, AssignmentError> {
+    tokio::time::timeout(BODY_DEADLINE, read_body_within(request, payload, limit))
+        .await
+        .unwrap_or(Err(AssignmentError::TooSlow(BODY_DEADLINE.as_secs())))
+}
+
+async fn read_body_within(
     request: &HttpRequest,
     mut payload: web::Payload,
     limit: usize,

@@ -1,5 +1,7 @@
 //! Every bad input of the contract: the exact status, and no instruction.
 
+use std::time::Duration;
+
 use serde_json::json;
 
 use crate::helpers::*;
@@ -212,4 +214,43 @@ async fn metrics_and_unknown_paths_are_not_found_on_the_callback_listener() {
             .unwrap();
         assert_refused(response, 404).await;
     }
+}
+
+#[tokio::test]
+async fn a_body_that_trickles_in_past_the_deadline_is_timed_out_and_others_are_still_served() {
+    // Arrange: a client that sends the start of a body, then nothing for 7 seconds.
+    let app = spawn_app(RULES).await;
+    let slow = async_stream_body();
+    let slow_request = app
+        .client
+        .post(format!("{}/assignment", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .body(reqwest::Body::wrap_stream(slow))
+        .send();
+
+    // Act: the slow one, and meanwhile an ordinary callback.
+    let (slow_response, ordinary) = tokio::join!(slow_request, async {
+        tokio::time::sleep(Duration::from_millis(300)).await;
+        app.post_signed(&default_callback()).await
+    });
+
+    // Assert
+    assert_eq!(
+        instruction_of(ordinary).await,
+        serde_json::json!({"instruction": "accept"})
+    );
+    assert_refused(slow_response.unwrap(), 408).await;
+}
+
+fn async_stream_body() -> impl futures_util::Stream<Item = Result<String, std::io::Error>> {
+    futures_util::stream::unfold(0, |step| async move {
+        match step {
+            0 => Some((Ok("TaskSid=WT1&".to_owned()), 1)),
+            1 => {
+                tokio::time::sleep(Duration::from_secs(7)).await;
+                Some((Ok("WorkerSid=WK1".to_owned()), 2))
+            }
+            _ => None,
+        }
+    })
 }
