@@ -8,6 +8,7 @@ mod contract;
 mod delivery;
 mod expressions;
 mod helpers;
+mod properties;
 mod refusals;
 mod signatures;
 mod tools;
