@@ -9,6 +9,7 @@ pub mod configuration;
 pub mod delivery;
 pub mod form;
 pub mod instruction;
+pub mod json_lines;
 pub mod metrics;
 pub mod pipeline;
 pub mod probe;

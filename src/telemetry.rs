@@ -2,8 +2,10 @@
 
 use tracing_appender::non_blocking::{NonBlockingBuilder, WorkerGuard};
 use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::format::JsonFields;
 
 use crate::configuration::LogFormat;
+use crate::json_lines::JsonLines;
 
 /// Installs the global subscriber: pretty or JSON lines on stdout, level from `RUST_LOG`
 /// (default `info`). Safe to call more than once; later calls do nothing.
@@ -25,9 +27,8 @@ pub fn init(format: LogFormat) -> WorkerGuard {
         .with_writer(writer);
     let _ = match format {
         LogFormat::Json => builder
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
+            .fmt_fields(JsonFields::new())
+            .event_format(JsonLines)
             .try_init(),
         LogFormat::Pretty => builder.try_init(),
     };
