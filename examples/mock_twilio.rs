@@ -18,6 +18,9 @@ async fn main() -> std::io::Result<()> {
                 .body("{}")
         }))
     })
+    // One worker: the stand-in should take as little of the shared machine as it can, since
+    // the real Twilio runs elsewhere.
+    .workers(1)
     .bind(("127.0.0.1", port))?
     .run()
     .await
