@@ -254,3 +254,88 @@ fn async_stream_body() -> impl futures_util::Stream<Item = Result<String, std::i
         }
     })
 }
+
+#[tokio::test]
+async fn deeply_nested_attribute_json_is_a_bad_request_not_a_crash() {
+    let app = spawn_app(RULES).await;
+    let deep = "[".repeat(10_000) + &"]".repeat(10_000);
+    let mut pairs = default_callback();
+    for (key, value) in &mut pairs {
+        if key == "TaskAttributes" {
+            *value = format!("{{\"a\":{deep}}}");
+        }
+    }
+    let text = assert_refused(app.post_signed(&pairs).await, 400).await;
+    assert!(text.contains("TaskAttributes"), "{text}");
+    // And the service still answers.
+    let again = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(again).await,
+        json!({"instruction": "accept"})
+    );
+}
+
+#[tokio::test]
+async fn very_long_attribute_strings_within_the_limit_are_routed() {
+    let app = spawn_app(
+        "[[rules]]\nname = \"long\"\nwhen = 'task.note CONTAINS \"needle\"'\ninstruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
+    )
+    .await;
+    let note = "x".repeat(40_000) + "needle";
+    let pairs = callback(json!({"note": note}), json!({}));
+    assert_eq!(
+        instruction_of(app.post_signed(&pairs).await).await,
+        json!({"instruction": "reject"})
+    );
+}
+
+#[tokio::test]
+async fn thousands_of_form_pairs_are_a_bad_request() {
+    let app = spawn_app(RULES).await;
+    let body = "a=1&".repeat(5_000);
+    let text = assert_refused(app.post_form(&body, None, "").await, 400).await;
+    assert!(text.contains("more than 1000 pairs"), "{text}");
+}
+
+#[tokio::test]
+async fn huge_headers_are_refused_and_the_service_keeps_answering() {
+    let app = spawn_app(RULES).await;
+    let response = app
+        .client
+        .post(format!("{}/assignment", app.address))
+        .header("Content-Type", "application/x-www-form-urlencoded")
+        .header("X-Padding", "p".repeat(256 * 1024))
+        .body(encode(&default_callback()))
+        .send()
+        .await;
+    // actix answers 431 or closes the connection; either way no instruction.
+    if let Ok(response) = response {
+        assert!(response.status().is_client_error(), "{}", response.status());
+    }
+    let again = app.post_signed(&default_callback()).await;
+    assert_eq!(
+        instruction_of(again).await,
+        json!({"instruction": "accept"})
+    );
+}
+
+#[tokio::test]
+async fn invalid_utf8_and_bad_escapes_in_any_pair_are_bad_requests() {
+    let app = spawn_app(RULES).await;
+    for body in [
+        &b"TaskSid=\xff\xfe"[..],
+        b"Task%ZZSid=1",
+        b"TaskSid=%",
+        b"%E2%82=x",
+    ] {
+        let response = app
+            .client
+            .post(format!("{}/assignment", app.address))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body.to_vec())
+            .send()
+            .await
+            .unwrap();
+        assert_refused(response, 400).await;
+    }
+}
