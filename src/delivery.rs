@@ -146,13 +146,16 @@ impl Deliverer {
         let mut attempts = 0u32;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let Ok(permit) = tokio::time::timeout(remaining, self.in_flight.acquire()).await else {
-                return log_expired(&update, attempts, "no turn came before the deadline");
-            };
+            let acquired = tokio::time::timeout(remaining, self.in_flight.acquire()).await;
             let remaining = deadline.saturating_duration_since(Instant::now());
-            if remaining.is_zero() {
-                return log_expired(&update, attempts, "no turn came before the deadline");
-            }
+            let permit = match acquired {
+                // The semaphore is never closed, so waiting ends in a permit or the deadline.
+                Ok(Ok(permit)) if !remaining.is_zero() => permit,
+                _ => {
+                    self.metrics.update_ended("expired");
+                    return log_expired(&update, attempts, "no turn came before the deadline");
+                }
+            };
             attempts += 1;
             let in_flight = self.metrics.update_attempt();
             let result = self

@@ -45,6 +45,9 @@ impl AppState {
         });
         match loaded {
             Ok(rules) => {
+                for warning in &rules.warnings {
+                    tracing::warn!(file = %self.rules_path.display(), "{warning}");
+                }
                 let count = rules.len() + 1;
                 self.rules.store(Arc::new(rules));
                 self.metrics.rules_loaded(count);

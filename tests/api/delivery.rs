@@ -488,3 +488,35 @@ async fn no_more_than_max_in_flight_updates_are_out_at_once_and_the_rest_wait_th
     assert_eq!(all.len(), 5, "the others waited their turn, none was lost");
     twilio.verify().await;
 }
+
+#[tokio::test]
+async fn rest_updates_are_counted_by_outcome_with_their_attempts() {
+    // Arrange: the first attempt fails with 500, the second lands.
+    let twilio = MockServer::start().await;
+    fail_then_succeed(&twilio, ResponseTemplate::new(500), 1).await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+
+    // Act
+    instruction_of(app.post_signed(&default_callback()).await).await;
+    wait_for_requests(&twilio, 2, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    let metrics = app
+        .client
+        .get(format!("{}/metrics", app.admin_address))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+
+    // Assert
+    for line in [
+        "assignment_router_rest_updates_total{outcome=\"landed\"} 1",
+        "assignment_router_rest_update_attempts_total 2",
+        "assignment_router_rest_update_duration_seconds_count 1",
+        "assignment_router_rest_updates_in_flight 0",
+    ] {
+        assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
+    }
+}
