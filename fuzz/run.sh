@@ -28,5 +28,5 @@ for target in "${targets[@]}"; do
   mkdir -p "corpus/$target"
   cargo fuzz run "$target" "corpus/$target" -- \
     -max_total_time="$seconds" -print_final_stats=1 2>&1 \
-    | grep -E '^(stat::|#[0-9]+ +DONE|==[0-9]+== ERROR|SUMMARY|Done|Error|error)' || true
+    | grep -E '^(stat::|#[0-9]+[[:space:]]+DONE|==[0-9]+== ERROR|SUMMARY|Done|Error|error)' || true
 done
