@@ -75,7 +75,7 @@ impl Application {
             "rules loaded"
         );
         let metrics = Arc::new(Metrics::new());
-        metrics.rules_loaded(rules.len() + 1);
+        metrics.rules_loaded(rules.rules().count());
         let deliverer = match TwilioClient::new(&settings.twilio) {
             Ok(client) => Some(Deliverer::new(
                 client,

@@ -48,7 +48,7 @@ impl AppState {
                 for warning in &rules.warnings {
                     tracing::warn!(file = %self.rules_path.display(), "{warning}");
                 }
-                let count = rules.len() + 1;
+                let count = rules.rules().count();
                 self.rules.store(Arc::new(rules));
                 self.metrics.rules_loaded(count);
                 self.metrics.reload("success");
