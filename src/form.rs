@@ -54,44 +54,53 @@ fn decode(raw: &[u8], start: usize) -> Result<String, FormError> {
             .map(str::to_owned)
             .map_err(|_| FormError::NotUtf8(start));
     }
+    // One byte at a time: encoded attribute JSON has an escape every few bytes, so runs of
+    // plain bytes are too short for searching ahead to pay.
     let mut out = Vec::with_capacity(raw.len());
     let mut i = 0;
-    while i < raw.len() {
-        // Copy the run of plain bytes up to the next `%` or `+` in one go.
-        let run = raw[i..]
-            .iter()
-            .position(|&b| b == b'%' || b == b'+')
-            .unwrap_or(raw.len() - i);
-        out.extend_from_slice(&raw[i..i + run]);
-        i += run;
-        match raw.get(i) {
-            Some(b'+') => {
-                out.push(b' ');
-                i += 1;
-            }
-            Some(_) => {
-                let escape = raw
-                    .get(i + 1..i + 3)
-                    .ok_or(FormError::BadEscape(start + i))?;
-                let high = hex_value(escape[0]).ok_or(FormError::BadEscape(start + i))?;
-                let low = hex_value(escape[1]).ok_or(FormError::BadEscape(start + i))?;
+    while let Some(&byte) = raw.get(i) {
+        match byte {
+            b'%' => {
+                let high = raw.get(i + 1).map_or(INVALID, |&b| HEX[usize::from(b)]);
+                let low = raw.get(i + 2).map_or(INVALID, |&b| HEX[usize::from(b)]);
+                if (high | low) == INVALID {
+                    return Err(FormError::BadEscape(start + i));
+                }
                 out.push(high << 4 | low);
                 i += 3;
             }
-            None => {}
+            b'+' => {
+                out.push(b' ');
+                i += 1;
+            }
+            _ => {
+                out.push(byte);
+                i += 1;
+            }
         }
     }
     String::from_utf8(out).map_err(|_| FormError::NotUtf8(start))
 }
 
-fn hex_value(byte: u8) -> Option<u8> {
-    match byte {
-        b'0'..=b'9' => Some(byte - b'0'),
-        b'a'..=b'f' => Some(byte - b'a' + 10),
-        b'A'..=b'F' => Some(byte - b'A' + 10),
-        _ => None,
+/// Not a hex digit (any value with bits above the low four works; this one survives `|`).
+const INVALID: u8 = 0xff;
+
+/// The value of each byte as a hex digit, or [`INVALID`].
+const HEX: [u8; 256] = {
+    let mut table = [INVALID; 256];
+    let mut n = 0;
+    while n < 10 {
+        table[b'0' as usize + n] = n as u8;
+        n += 1;
     }
-}
+    let mut n = 0;
+    while n < 6 {
+        table[b'a' as usize + n] = 10 + n as u8;
+        table[b'A' as usize + n] = 10 + n as u8;
+        n += 1;
+    }
+    table
+};
 
 #[cfg(test)]
 mod tests {

@@ -1,18 +1,64 @@
 //! The JSON log line format: one object per event, in the shape of `tracing-subscriber`'s
 //! own JSON format (`timestamp`, `level`, `fields`, `target`, `span`), written without its
 //! cost of re-parsing the current span's fields for every event: span fields are stored as
-//! JSON text when the span is made (by `JsonFields`) and copied into the line as they are.
+//! JSON text when the span is made (by [`JsonSpanFields`]) and copied into the line as they
+//! are.
 
 use std::fmt::{self, Write};
 
 use tracing::field::{Field, Visit};
+use tracing::span::Record;
 use tracing::{Event, Subscriber};
+use tracing_subscriber::field::RecordFields;
 use tracing_subscriber::fmt::format::Writer;
 use tracing_subscriber::fmt::{FmtContext, FormatEvent, FormatFields, FormattedFields};
 use tracing_subscriber::registry::LookupSpan;
 
-/// Formats events as JSON lines (use with `fmt_fields(JsonFields::new())`).
+/// Formats events as JSON lines (use with `fmt_fields(JsonSpanFields)`).
 pub struct JsonLines;
+
+/// Stores a span's fields as the text of a JSON object, written straight from the values
+/// (`tracing-subscriber`'s `JsonFields` first builds a map of `serde_json::Value`s, one
+/// allocation per field, for every span of every request).
+pub struct JsonSpanFields;
+
+impl<'w> FormatFields<'w> for JsonSpanFields {
+    fn format_fields<R: RecordFields>(&self, mut writer: Writer<'w>, fields: R) -> fmt::Result {
+        writer.write_char('{')?;
+        let mut members = FieldWriter {
+            out: &mut writer,
+            first: true,
+            result: Ok(()),
+        };
+        fields.record(&mut members);
+        members.result?;
+        writer.write_char('}')
+    }
+
+    /// Fields recorded into a span later are spliced into its object.
+    fn add_fields(
+        &self,
+        current: &'w mut FormattedFields<Self>,
+        fields: &Record<'_>,
+    ) -> fmt::Result {
+        let empty = matches!(current.fields.trim(), "" | "{}");
+        if empty {
+            current.fields.clear();
+            current.fields.push('{');
+        } else if current.fields.ends_with('}') {
+            current.fields.pop();
+        }
+        let mut writer = current.as_writer();
+        let mut members = FieldWriter {
+            out: &mut writer,
+            first: empty,
+            result: Ok(()),
+        };
+        fields.record(&mut members);
+        members.result?;
+        writer.write_char('}')
+    }
+}
 
 impl<S, N> FormatEvent<S, N> for JsonLines
 where
@@ -133,24 +179,34 @@ struct Escaped<'a>(&'a mut dyn Write);
 
 impl Write for Escaped<'_> {
     fn write_str(&mut self, text: &str) -> fmt::Result {
+        // Every byte that needs escaping is ASCII, so splitting at one keeps whole characters.
+        let bytes = text.as_bytes();
+        // Most values need no escaping; this check has no early exit, so it runs on whole
+        // vectors of bytes at a time.
+        let clean = !bytes.iter().fold(false, |found, &byte| {
+            found | (byte < 0x20) | (byte == b'"') | (byte == b'\\')
+        });
+        if clean {
+            return self.0.write_str(text);
+        }
         let mut plain = 0;
-        for (at, c) in text.char_indices() {
-            let escape = match c {
-                '"' => "\\\"",
-                '\\' => "\\\\",
-                '\n' => "\\n",
-                '\r' => "\\r",
-                '\t' => "\\t",
-                c if (c as u32) < 0x20 => "",
+        for (at, &byte) in bytes.iter().enumerate() {
+            let escape = match byte {
+                b'"' => "\\\"",
+                b'\\' => "\\\\",
+                b'\n' => "\\n",
+                b'\r' => "\\r",
+                b'\t' => "\\t",
+                byte if byte < 0x20 => "",
                 _ => continue,
             };
             self.0.write_str(&text[plain..at])?;
             if escape.is_empty() {
-                write!(self.0, "\\u{:04x}", c as u32)?;
+                write!(self.0, "\\u{:04x}", byte)?;
             } else {
                 self.0.write_str(escape)?;
             }
-            plain = at + c.len_utf8();
+            plain = at + 1;
         }
         self.0.write_str(&text[plain..])
     }
@@ -167,5 +223,52 @@ mod tests {
         assert_eq!(out, r#""a\"b\\c\nd\u0001é""#);
         let parsed: String = serde_json::from_str(&out).unwrap();
         assert_eq!(parsed, "a\"b\\c\nd\u{1}é");
+    }
+
+    #[test]
+    fn lines_carry_the_current_span_fields_including_ones_recorded_later() {
+        let lines = std::sync::Arc::new(std::sync::Mutex::new(Vec::<u8>::new()));
+        let sink = lines.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .fmt_fields(JsonSpanFields)
+            .event_format(JsonLines)
+            .with_writer(move || Captured(sink.clone()))
+            .finish();
+        tracing::subscriber::with_default(subscriber, || {
+            let span = tracing::info_span!(
+                "callback",
+                rule = "a \"quoted\" rule",
+                count = 3_u64,
+                late = tracing::field::Empty
+            );
+            span.record("late", true);
+            span.in_scope(|| tracing::info!(reason = %"bad\nthing", "callback refused"));
+            tracing::info_span!("empty").in_scope(|| tracing::info!("bare"));
+        });
+        let text = String::from_utf8(lines.lock().unwrap().clone()).unwrap();
+        let entries: Vec<serde_json::Value> = text
+            .lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect();
+        assert_eq!(entries.len(), 2);
+        assert_eq!(entries[0]["fields"]["message"], "callback refused");
+        assert_eq!(entries[0]["fields"]["reason"], "bad\nthing");
+        assert_eq!(
+            entries[0]["span"],
+            serde_json::json!({"name": "callback", "rule": "a \"quoted\" rule", "count": 3, "late": true})
+        );
+        assert_eq!(entries[1]["span"], serde_json::json!({"name": "empty"}));
+    }
+
+    struct Captured(std::sync::Arc<std::sync::Mutex<Vec<u8>>>);
+
+    impl std::io::Write for Captured {
+        fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+            self.0.lock().unwrap().extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+        fn flush(&mut self) -> std::io::Result<()> {
+            Ok(())
+        }
     }
 }

@@ -10,6 +10,7 @@ pub mod delivery;
 pub mod form;
 pub mod instruction;
 pub mod json_lines;
+pub mod log_writer;
 pub mod metrics;
 pub mod pipeline;
 pub mod probe;

@@ -12,15 +12,32 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
 
-/// The id of one request: 128 random bits, printed like a UUID.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RequestId(u128);
+/// The id of one request: 128 random bits, printed like a UUID. The text is made once, when
+/// the id is, because every line logged for the request and its `x-request-id` header carry it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub struct RequestId([u8; 36]);
 
 impl RequestId {
     /// Random enough to tell requests apart; not a secret, so no system entropy is drawn
     /// per request.
     pub fn new() -> Self {
-        Self(fastrand::u128(..))
+        const DIGITS: &[u8; 16] = b"0123456789abcdef";
+        let bits = fastrand::u128(..);
+        let mut text = [b'-'; 36];
+        let mut nibble = 32;
+        for (at, byte) in text.iter_mut().enumerate() {
+            if matches!(at, 8 | 13 | 18 | 23) {
+                continue;
+            }
+            nibble -= 1;
+            *byte = DIGITS[((bits >> (nibble * 4)) & 0xf) as usize];
+        }
+        Self(text)
+    }
+
+    pub fn as_str(&self) -> &str {
+        // Only ASCII hex digits and dashes are ever written.
+        std::str::from_utf8(&self.0).unwrap_or_default()
     }
 }
 
@@ -32,16 +49,13 @@ impl Default for RequestId {
 
 impl fmt::Display for RequestId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let n = self.0;
-        write!(
-            f,
-            "{:08x}-{:04x}-{:04x}-{:04x}-{:012x}",
-            (n >> 96) as u32,
-            (n >> 80) as u16,
-            (n >> 64) as u16,
-            (n >> 48) as u16,
-            n as u64 & 0xffff_ffff_ffff
-        )
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RequestId({})", self.as_str())
     }
 }
 
@@ -54,13 +68,12 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
 {
     let id = RequestId::new();
-    let text = id.to_string();
-    let span = tracing::info_span!("request", request_id = %text);
+    let span = tracing::info_span!("request", request_id = id.as_str());
     request.extensions_mut().insert(id);
     let response = span.in_scope(|| service.call(request));
     async move {
         let mut response = response.await?;
-        if let Ok(value) = HeaderValue::from_str(&text) {
+        if let Ok(value) = HeaderValue::from_str(id.as_str()) {
             response
                 .headers_mut()
                 .insert(HeaderName::from_static("x-request-id"), value);
@@ -80,6 +93,9 @@ mod tests {
         assert_ne!(a, b);
         let text = a.to_string();
         assert_eq!(text.len(), 36);
-        assert_eq!(text.matches('-').count(), 4);
+        let groups: Vec<usize> = text.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+        assert!(text.chars().all(|c| c == '-' || c.is_ascii_hexdigit()));
+        assert!(text.chars().any(|c| c != '0' && c != '-'));
     }
 }

@@ -69,18 +69,18 @@ pub async fn receive(
     let request_id = request
         .extensions()
         .get::<RequestId>()
-        .map(ToString::to_string)
+        .copied()
         .unwrap_or_default();
     // The callback's span is made once its fields are known, so it is formatted once.
     match outcome {
         Ok(answered) => {
             tracing::info_span!(
                 "callback",
-                request_id = %request_id,
-                task_sid = %answered.task_sid,
-                reservation_sid = %answered.reservation_sid,
-                worker_sid = %answered.worker_sid,
-                rule = %answered.rule,
+                request_id = request_id.as_str(),
+                task_sid = answered.task_sid.as_str(),
+                reservation_sid = answered.reservation_sid.as_str(),
+                worker_sid = answered.worker_sid.as_str(),
+                rule = answered.rule.as_str(),
                 instruction = answered.instruction,
                 delivery = answered.delivery,
                 outcome = answered.outcome,
@@ -100,7 +100,7 @@ pub async fn receive(
         Err(error) => {
             tracing::info_span!(
                 "callback",
-                request_id = %request_id,
+                request_id = request_id.as_str(),
                 outcome = error.outcome(),
             )
             .in_scope(|| tracing::warn!(reason = %error, "callback refused"));
