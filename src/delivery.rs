@@ -14,9 +14,13 @@ use tokio::time::Instant;
 
 use crate::instruction::InstructionKind;
 use crate::metrics::Metrics;
-use crate::twilio_client::{AttemptError, ReservationTarget, TwilioClient};
+use crate::twilio_client::{AttemptError, Landed, ReservationTarget, TwilioClient};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
+/// Less time than this left before the deadline is not worth a request: it could not get
+/// an answer back, yet it might still reach Twilio and take effect while being reported as
+/// expired.
+const MIN_ATTEMPT: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
 
 /// One Reservation update to deliver.
@@ -63,11 +67,14 @@ pub struct Deliverer {
 struct PendingGuard {
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
+    metrics: Arc<Metrics>,
 }
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        if self.pending.fetch_sub(1, Ordering::AcqRel) == 1 {
+        let left = self.pending.fetch_sub(1, Ordering::AcqRel) - 1;
+        self.metrics.updates_pending(left);
+        if left == 0 {
             self.idle.notify_waiters();
         }
     }
@@ -111,9 +118,13 @@ impl Deliverer {
             );
             return Err(Full(self.limits.max_pending));
         }
+        if let Ok(before) = taken {
+            self.metrics.updates_pending(before + 1);
+        }
         let guard = PendingGuard {
             pending: self.pending.clone(),
             idle: self.idle.clone(),
+            metrics: self.metrics.clone(),
         };
         let this = self.clone();
         self.runtime.spawn(async move {
@@ -150,7 +161,7 @@ impl Deliverer {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let permit = match acquired {
                 // The semaphore is never closed, so waiting ends in a permit or the deadline.
-                Ok(Ok(permit)) if !remaining.is_zero() => permit,
+                Ok(Ok(permit)) if remaining >= MIN_ATTEMPT => permit,
                 _ => {
                     self.metrics.update_ended("expired");
                     return log_expired(&update, attempts, "no turn came before the deadline");
@@ -165,10 +176,10 @@ impl Deliverer {
             drop(in_flight);
             drop(permit);
             let (reason, retry_after) = match result {
-                Ok(()) => {
+                Ok(landed) => {
                     self.metrics.update_ended("landed");
                     self.metrics.update_landed(started.elapsed());
-                    return log_landed(&update, attempts, started.elapsed());
+                    return log_landed(&update, attempts, started.elapsed(), landed);
                 }
                 Err(AttemptError::Retryable {
                     reason,
@@ -210,7 +221,18 @@ fn backoff(attempts: u32) -> Duration {
     Duration::from_millis(fastrand::u64(millis / 2..=millis))
 }
 
-fn log_landed(update: &Update, attempts: u32, latency: Duration) {
+fn log_landed(update: &Update, attempts: u32, latency: Duration, landed: Landed) {
+    if let Landed::Unconfirmed { status } = landed {
+        // Not retried: the update may well have been applied. But Twilio always answers
+        // with the Reservation, so something else answered: a proxy, or a wrong
+        // `twilio.api_base_url`.
+        tracing::warn!(
+            reservation_sid = %update.target.reservation_sid,
+            status,
+            "Twilio's answer to a reservation update was a success status without the \
+             Reservation: check twilio.api_base_url and any proxy in between"
+        );
+    }
     tracing::info!(
         reservation_sid = %update.target.reservation_sid,
         rule = %update.rule,

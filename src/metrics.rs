@@ -44,6 +44,7 @@ pub struct Metrics {
     update_attempts: Counter,
     update_seconds: Histogram,
     updates_in_flight: Gauge,
+    updates_pending: Gauge,
     rules_loaded: Gauge,
     reloads: Family<OutcomeLabel, Counter>,
 }
@@ -102,6 +103,12 @@ impl Metrics {
             "Reservation update requests out at Twilio now",
             updates_in_flight.clone(),
         );
+        let updates_pending = Gauge::default();
+        registry.register(
+            "rest_updates_pending",
+            "Reservation updates accepted and not yet ended (waiting, in flight or retrying)",
+            updates_pending.clone(),
+        );
         let rules_loaded = Gauge::default();
         registry.register(
             "rules_loaded",
@@ -123,6 +130,7 @@ impl Metrics {
             update_attempts,
             update_seconds,
             updates_in_flight,
+            updates_pending,
             rules_loaded,
             reloads,
         }
@@ -137,6 +145,12 @@ impl Metrics {
         self.signature_failures
             .get_or_create(&ReasonLabel { reason })
             .inc();
+    }
+
+    /// The number of updates pending, as the deliverer counts them.
+    pub fn updates_pending(&self, count: usize) {
+        self.updates_pending
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
     pub fn update_ended(&self, outcome: &'static str) {

@@ -110,8 +110,8 @@ impl TwilioClient {
         target: &ReservationTarget,
         form: &[(&'static str, String)],
         limit: Duration,
-    ) -> Result<(), AttemptError> {
-        let response = self
+    ) -> Result<Landed, AttemptError> {
+        let mut response = self
             .http
             .post(self.reservation_url(target))
             .basic_auth(&self.username, Some(self.password.expose_secret()))
@@ -126,16 +126,48 @@ impl TwilioClient {
                 retry_after: None,
             })?;
         let status = response.status();
-        if status.is_success() {
-            return Ok(());
-        }
         let retry_after = response
             .headers()
             .get(RETRY_AFTER)
             .and_then(|value| value.to_str().ok())
             .and_then(parse_retry_after);
-        let body = response.bytes().await.unwrap_or_default();
+        // Read to the end (so the connection goes back to the pool for the next update),
+        // but no further than any answer of Twilio's can be.
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return Ok(confirm(status, &body, &target.reservation_sid));
+        }
         Err(classify(status, retry_after, &body))
+    }
+}
+
+/// The most of an answer read. A Reservation is a couple of kilobytes; an error, less.
+const MAX_ANSWER_BYTES: usize = 256 * 1024;
+
+/// A 2xx answer to an update: applied as far as anyone can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Landed {
+    /// The answer is the Reservation, as Twilio's always is.
+    Confirmed,
+    /// The answer is something else: the update may have been applied, but what answered
+    /// was probably not Twilio.
+    Unconfirmed { status: u16 },
+}
+
+fn confirm(status: StatusCode, body: &[u8], reservation_sid: &str) -> Landed {
+    let answer: serde_json::Value = serde_json::from_slice(body).unwrap_or_default();
+    if answer.get("sid").and_then(serde_json::Value::as_str) == Some(reservation_sid) {
+        Landed::Confirmed
+    } else {
+        Landed::Unconfirmed {
+            status: status.as_u16(),
+        }
     }
 }
 
@@ -255,6 +287,30 @@ fn says_not_pending(message: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_success_is_confirmed_only_by_the_reservation_itself() {
+        let ok = StatusCode::OK;
+        let sid = "WR0123456789abcdef0123456789abcdef";
+        let reservation = format!(r#"{{"sid":"{sid}","reservation_status":"accepted"}}"#);
+        assert_eq!(confirm(ok, reservation.as_bytes(), sid), Landed::Confirmed);
+        for body in [
+            &b""[..],
+            b"<html>captive portal</html>",
+            b"{}",
+            b"[1,2]",
+            br#"{"sid":"WR-some-other"}"#,
+            br#"{"sid":7}"#,
+            b"\xff\xfe",
+        ] {
+            assert_eq!(
+                confirm(StatusCode::CREATED, body, sid),
+                Landed::Unconfirmed { status: 201 },
+                "{}",
+                String::from_utf8_lossy(body)
+            );
+        }
+    }
 
     #[test]
     fn rate_limits_and_server_errors_are_retried() {
