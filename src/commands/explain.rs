@@ -63,7 +63,7 @@ pub fn run(
             .map(|base| reservation_url(&base, settings.twilio.reservation_endpoint, &target))
             .map(|url| url.to_string())
             .unwrap_or_else(|_| settings.twilio.api_base_url.clone());
-        (url, form)
+        (url, redacted(form))
     });
     match output {
         Output::Text => print_text(now, &trials, &decision, rest),
@@ -72,9 +72,28 @@ pub fn run(
     ExitCode::SUCCESS
 }
 
-type Rest<'a> = Option<(String, &'a Vec<(&'static str, String)>)>;
+type Rest = Option<(String, Vec<(&'static str, String)>)>;
 
-fn print_text(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest<'_>) {
+/// Form fields whose values are passwords: shown as a placeholder, because `explain`'s
+/// output ends up in terminals, tickets and CI logs.
+const SECRET_FIELDS: &[&str] = &["SipAuthPassword"];
+
+fn redacted(form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    form.iter()
+        .map(|(key, value)| {
+            if SECRET_FIELDS.contains(key) {
+                (
+                    *key,
+                    format!("<{} characters, not shown>", value.chars().count()),
+                )
+            } else {
+                (*key, value.clone())
+            }
+        })
+        .collect()
+}
+
+fn print_text(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest) {
     println!("at {now}");
     for trial in trials {
         let verdict = if trial.answered() {
@@ -110,7 +129,7 @@ fn print_text(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, res
     }
 }
 
-fn print_json(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest<'_>) {
+fn print_json(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest) {
     let trials: Vec<Value> = trials
         .iter()
         .map(|trial| {

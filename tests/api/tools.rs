@@ -235,6 +235,24 @@ fn explain_shows_the_rest_update_it_would_send() {
 }
 
 #[test]
+fn explain_does_not_print_a_sip_password() {
+    let rules = "[[rules]]\nname = \"sip\"\ninstruction = \"conference\"\ndelivery = \"rest\"\n\
+                 from = \"+15005550006\"\nsip_auth_username = \"agent\"\n\
+                 sip_auth_password = \"hunter2-sip-secret\"\n\n[default]\ninstruction = \"accept\"\n";
+    let pairs = callback(json!({}), json!({}));
+    let (_, text, _) = explain(rules, &["--at", "2026-12-01T15:00:00Z"], &pairs);
+    let document = explained_json(rules, "2026-12-01T15:00:00Z", &pairs);
+    assert!(
+        text.contains("    SipAuthPassword=<18 characters, not shown>"),
+        "{text}"
+    );
+    assert!(text.contains("    SipAuthUsername=agent"), "{text}");
+    for output in [text, document.to_string()] {
+        assert!(!output.contains("hunter2"), "{output}");
+    }
+}
+
+#[test]
 fn explain_json_parses_back_with_the_same_decision() {
     let pairs = callback(json!({"vip": true}), json!({}));
     let document = explained_json(SCHEDULED_RULES, "2026-12-01T15:00:00Z", &pairs);
