@@ -22,6 +22,9 @@ const KNOWN_KEYS: &[&str] = &[
     "server.host",
     "server.port",
     "server.shutdown_grace_secs",
+    "server.request_head_timeout_ms",
+    "server.keep_alive_secs",
+    "server.max_connections",
     "callback.path",
     "callback.public_url",
     "callback.verify_signature",
@@ -76,6 +79,16 @@ pub struct ServerSettings {
     pub host: String,
     pub port: u16,
     pub shutdown_grace_secs: u64,
+    /// How long a new connection has to deliver its first request line and headers; past
+    /// it the client gets 408 and the connection is closed. Bounds slow-header clients.
+    pub request_head_timeout_ms: u64,
+    /// How long a connection is kept open after an answer, waiting for the next request.
+    /// 0 closes every connection after one answer, which also puts every request head under
+    /// `request_head_timeout_ms` (actix times only a connection's first).
+    pub keep_alive_secs: u64,
+    /// Connections open at once on the callback listener, all workers together; beyond it
+    /// new connections wait in the kernel's queue, unanswered, until one closes.
+    pub max_connections: usize,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -240,6 +253,15 @@ impl Settings {
             ));
         }
         check_http_url("twilio.api_base_url", &self.twilio.api_base_url)?;
+        if self.server.request_head_timeout_ms == 0 {
+            return Err(invalid(
+                "server.request_head_timeout_ms",
+                "must be above 0: without it a client may take forever to send its headers",
+            ));
+        }
+        if self.server.max_connections == 0 {
+            return Err(invalid("server.max_connections", "must be above 0"));
+        }
         if self.callback.max_body_bytes == 0 {
             return Err(invalid("callback.max_body_bytes", "must be above 0"));
         }
@@ -415,6 +437,49 @@ mod tests {
         .unwrap();
         let printed = format!("{settings:?}");
         assert!(!printed.contains("very-secret"), "{printed}");
+    }
+
+    #[test]
+    fn connection_limits_default_to_the_shipped_values() {
+        let settings =
+            Settings::load_with(built_in(), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+        assert_eq!(settings.server.request_head_timeout_ms, 5000);
+        assert_eq!(settings.server.keep_alive_secs, 5);
+        assert_eq!(settings.server.max_connections, 10_000);
+    }
+
+    #[test]
+    fn zero_connection_limits_are_refused_naming_the_setting() {
+        for (variable, key) in [
+            (
+                "APP_SERVER__REQUEST_HEAD_TIMEOUT_MS",
+                "server.request_head_timeout_ms",
+            ),
+            ("APP_SERVER__MAX_CONNECTIONS", "server.max_connections"),
+        ] {
+            let error = Settings::load_with(
+                built_in(),
+                &env(&[("TWILIO_AUTH_TOKEN", "t"), (variable, "0")]),
+            )
+            .unwrap_err();
+            assert!(
+                error.to_string().starts_with(&format!("setting `{key}`: ")),
+                "{variable}=0: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn keep_alive_zero_is_allowed_and_means_one_answer_per_connection() {
+        let settings = Settings::load_with(
+            built_in(),
+            &env(&[
+                ("TWILIO_AUTH_TOKEN", "t"),
+                ("APP_SERVER__KEEP_ALIVE_SECS", "0"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(settings.server.keep_alive_secs, 0);
     }
 
     #[test]

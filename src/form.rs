@@ -25,31 +25,31 @@ pub const MAX_PAIRS: usize = 1_000;
 /// an empty value.
 pub fn parse(body: &[u8]) -> Result<Vec<(String, String)>, FormError> {
     let mut pairs = Vec::with_capacity(16);
-    let mut offset = 0;
-    for segment in body.split(|&b| b == b'&') {
-        let start = offset;
-        offset += segment.len() + 1;
-        if segment.is_empty() {
-            continue;
+    let mut start = 0;
+    while start <= body.len() {
+        let end = memchr::memchr(b'&', &body[start..]).map_or(body.len(), |at| start + at);
+        let segment = &body[start..end];
+        if !segment.is_empty() {
+            if pairs.len() == MAX_PAIRS {
+                return Err(FormError::TooManyPairs(MAX_PAIRS));
+            }
+            let pair = match memchr::memchr(b'=', segment) {
+                Some(eq) => (
+                    decode(&segment[..eq], start)?,
+                    decode(&segment[eq + 1..], start + eq + 1)?,
+                ),
+                None => (decode(segment, start)?, String::new()),
+            };
+            pairs.push(pair);
         }
-        if pairs.len() == MAX_PAIRS {
-            return Err(FormError::TooManyPairs(MAX_PAIRS));
-        }
-        let eq = segment.iter().position(|&b| b == b'=');
-        let (key, value) = match eq {
-            Some(eq) => (&segment[..eq], &segment[eq + 1..]),
-            None => (segment, &segment[segment.len()..]),
-        };
-        let key = decode(key, start)?;
-        let value = decode(value, start + eq.map_or(segment.len(), |eq| eq + 1))?;
-        pairs.push((key, value));
+        start = end + 1;
     }
     Ok(pairs)
 }
 
 fn decode(raw: &[u8], start: usize) -> Result<String, FormError> {
     // Fast path: most keys and many values need no decoding at all.
-    if !raw.iter().any(|&b| b == b'%' || b == b'+') {
+    if memchr::memchr2(b'%', b'+', raw).is_none() {
         return std::str::from_utf8(raw)
             .map(str::to_owned)
             .map_err(|_| FormError::NotUtf8(start));

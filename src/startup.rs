@@ -1,6 +1,8 @@
 //! Building the service from its settings, and running it.
 
-use std::net::TcpListener;
+use std::io;
+use std::net::{SocketAddr, TcpListener, ToSocketAddrs};
+use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -8,9 +10,10 @@ use actix_web::dev::Server;
 use actix_web::http::header::ALLOW;
 use actix_web::{App, HttpResponse, HttpServer, web};
 use arc_swap::ArcSwap;
+use socket2::{Domain, Protocol, Socket, Type};
 use tokio::signal::unix::{SignalKind, signal};
 
-use crate::configuration::Settings;
+use crate::configuration::{ServerSettings, Settings};
 use crate::delivery::{Deliverer, Limits};
 use crate::metrics::Metrics;
 use crate::recent::RecentDecisions;
@@ -39,6 +42,51 @@ pub enum StartupError {
 /// `twilio.update_deadline_secs`; a few hundred bytes each.
 const RECENT_CAPACITY: usize = 50_000;
 
+/// The admin listener serves probes and scrapes, a handful of clients: a flood of connections
+/// to it must not cost more than this.
+const ADMIN_MAX_CONNECTIONS: usize = 256;
+
+/// How long a connection answered before its body was read (a 408, a 413) goes on reading and
+/// discarding what the client still sends before it is closed, and how long any closing
+/// connection gets to shut down. actix's default, made explicit: it bounds a body trickler's
+/// connection after its 408.
+const DISCONNECT_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// Connections the kernel holds for a listener until the service accepts them: room for a
+/// burst, and for those waiting while `server.max_connections` are open. std's
+/// `TcpListener::bind` asks for 128, and actix's own `backlog` only applies to addresses
+/// actix binds itself, so the listeners are made here. The kernel caps it at somaxconn.
+const BACKLOG: i32 = 1024;
+
+/// How the listeners bound slow, idle and too many clients; from `[server]`.
+#[derive(Debug, Clone, Copy)]
+struct ConnectionLimits {
+    /// Callback-listener workers: one per CPU the process may use (actix's own default,
+    /// made explicit because the connection bound is divided among them).
+    workers: usize,
+    /// actix counts connections per worker; `server.max_connections` is for all of them.
+    per_worker: usize,
+    head_timeout: Duration,
+    keep_alive: Duration,
+}
+
+impl ConnectionLimits {
+    fn new(server: &ServerSettings) -> Self {
+        let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        Self {
+            workers,
+            per_worker: server.max_connections.div_ceil(workers),
+            head_timeout: Duration::from_millis(server.request_head_timeout_ms),
+            keep_alive: Duration::from_secs(server.keep_alive_secs),
+        }
+    }
+
+    /// The bound in force: `server.max_connections` rounded up to a multiple of the workers.
+    fn max_connections(&self) -> usize {
+        self.per_worker * self.workers
+    }
+}
+
 /// The running service: the callback listener, the admin listener, and the deliverer of
 /// REST updates.
 pub struct Application {
@@ -47,6 +95,7 @@ pub struct Application {
     servers: Vec<Server>,
     state: web::Data<AppState>,
     grace: Duration,
+    max_connections: usize,
 }
 
 impl Application {
@@ -107,6 +156,14 @@ impl Application {
         let (listener, port) = bind(&settings.server.host, settings.server.port)?;
         let (admin_listener, admin_port) = bind(&settings.admin.host, settings.admin.port)?;
         let callback_path = settings.callback.path.clone();
+        let limits = ConnectionLimits::new(&settings.server);
+        tracing::info!(
+            workers = limits.workers,
+            max_connections = limits.max_connections(),
+            request_head_timeout_ms = settings.server.request_head_timeout_ms,
+            keep_alive_secs = settings.server.keep_alive_secs,
+            "callback listener limits"
+        );
 
         let callback_state = state.clone();
         let callback = HttpServer::new(move || {
@@ -115,6 +172,11 @@ impl Application {
                 .app_data(callback_state.clone())
                 .configure(|config| configure(config, &callback_path))
         })
+        .workers(limits.workers)
+        .max_connections(limits.per_worker)
+        .client_request_timeout(limits.head_timeout)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+        .keep_alive(limits.keep_alive)
         .shutdown_timeout(grace)
         .listen(listener)
         .map_err(|source| bind_error(&settings.server.host, port, source))?
@@ -128,6 +190,10 @@ impl Application {
                 .configure(configure_admin)
         })
         .workers(1)
+        .max_connections(ADMIN_MAX_CONNECTIONS)
+        .client_request_timeout(limits.head_timeout)
+        .client_disconnect_timeout(DISCONNECT_TIMEOUT)
+        .keep_alive(limits.keep_alive)
         .shutdown_timeout(grace)
         .listen(admin_listener)
         .map_err(|source| bind_error(&settings.admin.host, admin_port, source))?
@@ -139,6 +205,7 @@ impl Application {
             servers: vec![callback, admin],
             state,
             grace: Duration::from_secs(grace),
+            max_connections: limits.max_connections(),
         })
     }
 
@@ -149,6 +216,12 @@ impl Application {
 
     pub fn admin_port(&self) -> u16 {
         self.admin_port
+    }
+
+    /// Connections the callback listener holds open at once: `server.max_connections`
+    /// rounded up to a multiple of the worker count, since actix bounds each worker.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
     }
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
@@ -231,14 +304,37 @@ async fn method_not_allowed() -> HttpResponse {
         .body("the assignment callback takes POST only\n")
 }
 
+/// Listens on the first address `host` resolves to that can be bound, as std's
+/// `TcpListener::bind` does, with a [`BACKLOG`] of our choosing.
 fn bind(host: &str, port: u16) -> Result<(TcpListener, u16), StartupError> {
-    let listener =
-        TcpListener::bind((host, port)).map_err(|source| bind_error(host, port, source))?;
-    let port = listener
-        .local_addr()
-        .map_err(|source| bind_error(host, port, source))?
-        .port();
-    Ok((listener, port))
+    let failed = |source| bind_error(host, port, source);
+    let mut last_error = io::Error::new(
+        io::ErrorKind::InvalidInput,
+        "the host resolves to no address",
+    );
+    for address in (host, port).to_socket_addrs().map_err(failed)? {
+        match listen(address) {
+            Ok(listener) => {
+                let port = listener.local_addr().map_err(failed)?.port();
+                return Ok((listener, port));
+            }
+            Err(error) => last_error = error,
+        }
+    }
+    Err(failed(last_error))
+}
+
+fn listen(address: SocketAddr) -> io::Result<TcpListener> {
+    let socket = Socket::new(
+        Domain::for_address(address),
+        Type::STREAM,
+        Some(Protocol::TCP),
+    )?;
+    // As std does: a restart may bind while the last run's connections are in TIME_WAIT.
+    socket.set_reuse_address(true)?;
+    socket.bind(&address.into())?;
+    socket.listen(BACKLOG)?;
+    Ok(socket.into())
 }
 
 fn bind_error(host: &str, port: u16, source: std::io::Error) -> StartupError {

@@ -4,11 +4,14 @@
 
 mod answers;
 mod binary;
+mod connections;
 mod contract;
 mod delivery;
 mod expressions;
+mod faults;
 mod helpers;
 mod properties;
 mod refusals;
+mod secrets;
 mod signatures;
 mod tools;

@@ -1,0 +1,757 @@
+//! Twilio's API misbehaving: down for longer than the update deadline, answering garbage,
+//! not speaking HTTP, unreachable by name. Whatever it does, every callback is answered `{}`
+//! at once, every update ends in exactly one outcome, and nothing beyond
+//! `max_pending_updates` is held.
+
+use std::ops::Range;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, Request, ResponseTemplate};
+
+use crate::helpers::*;
+
+const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
+const REST_ACCEPT: &str = "[[rules]]\nname = \"by-rest\"\ndelivery = \"rest\"\ninstruction = \"accept\"\n\n[default]\ninstruction = \"accept\"\n";
+/// TaskRouter gives up on an answer after 5 s; anything near 1 s would already be a fault.
+const PROMPT: Duration = Duration::from_secs(1);
+
+/// Starts the REST-rule service with its Twilio at `base`.
+async fn spawn_rest_app(base: &str, extra: &[(&str, &str)]) -> TestApp {
+    let mut settings = vec![
+        ("APP_TWILIO__API_BASE_URL", base),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+    ];
+    settings.extend_from_slice(extra);
+    spawn_app_with(REST_ACCEPT, &settings).await
+}
+
+/// A ReservationSid of its own for callback `n`, so that no update is a duplicate.
+fn reservation_sid(n: usize) -> String {
+    format!("WR{n:032x}")
+}
+
+fn reservation_path(n: usize) -> String {
+    format!(
+        "/v1/Workspaces/{WORKSPACE_SID}/Workers/{WORKER_SID}/Reservations/{}",
+        reservation_sid(n)
+    )
+}
+
+fn callback_for(n: usize) -> Vec<(String, String)> {
+    let mut pairs = default_callback();
+    for (key, value) in &mut pairs {
+        if key == "ReservationSid" {
+            *value = reservation_sid(n);
+        }
+    }
+    pairs
+}
+
+/// Posts the callbacks one after another; each must be answered exactly `200 {}` within
+/// [`PROMPT`], however Twilio is doing.
+async fn post_callbacks_answered_at_once(app: &TestApp, numbers: Range<usize>) {
+    for n in numbers {
+        let started = Instant::now();
+        let response = app.post_signed(&callback_for(n)).await;
+        let status = response.status();
+        let content_type = response.headers()["content-type"].clone();
+        let body = response.text().await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(status, 200, "callback {n}");
+        assert_eq!(content_type, "application/json", "callback {n}");
+        assert_eq!(body, "{}", "callback {n}");
+        assert!(took < PROMPT, "callback {n} waited for Twilio: {took:?}");
+    }
+}
+
+/// How the service's updates have ended so far, from its `/metrics`.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Outcomes {
+    landed: u64,
+    final_error: u64,
+    moved_on: u64,
+    expired: u64,
+    dropped: u64,
+}
+
+impl Outcomes {
+    fn total(&self) -> u64 {
+        self.landed + self.final_error + self.moved_on + self.expired + self.dropped
+    }
+}
+
+struct Scrape(String);
+
+impl Scrape {
+    /// The value of exactly this series (name and labels), 0 when it was never set.
+    fn value(&self, series: &str) -> u64 {
+        self.0
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .map(|value| value.trim().parse().unwrap())
+            .unwrap_or(0)
+    }
+
+    fn outcomes(&self) -> Outcomes {
+        let of = |outcome: &str| {
+            self.value(&format!(
+                "assignment_router_rest_updates_total{{outcome=\"{outcome}\"}}"
+            ))
+        };
+        Outcomes {
+            landed: of("landed"),
+            final_error: of("final_error"),
+            moved_on: of("moved_on"),
+            expired: of("expired"),
+            dropped: of("dropped"),
+        }
+    }
+
+    /// Requests the service sent to Twilio, by its own count.
+    fn attempts(&self) -> u64 {
+        self.value("assignment_router_rest_update_attempts_total")
+    }
+
+    fn in_flight(&self) -> u64 {
+        self.value("assignment_router_rest_updates_in_flight")
+    }
+
+    fn callbacks_answered(&self) -> u64 {
+        self.value(
+            "assignment_router_callbacks_total{rule=\"by-rest\",instruction=\"accept\",delivery=\"rest\",outcome=\"answered\"}",
+        )
+    }
+}
+
+async fn scrape(app: &TestApp) -> Scrape {
+    let response = app
+        .client
+        .get(format!("{}/metrics", app.admin_address))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    Scrape(response.text().await.unwrap())
+}
+
+/// Polls `/metrics` until `count` updates have ended (or `timeout` passes).
+async fn wait_for_outcomes(app: &TestApp, count: u64, timeout: Duration) -> Scrape {
+    let until = Instant::now() + timeout;
+    loop {
+        let scrape = scrape(app).await;
+        if scrape.outcomes().total() >= count || Instant::now() > until {
+            return scrape;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// Requests received for each of `numbers`' Reservations, in order.
+fn per_reservation(received: &[Request], numbers: Range<usize>) -> Vec<usize> {
+    numbers
+        .map(|n| {
+            let path = reservation_path(n);
+            received.iter().filter(|r| r.url.path() == path).count()
+        })
+        .collect()
+}
+
+fn ok() -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(serde_json::json!({"sid": reservation_sid(0)}))
+}
+
+/// A Reservation update that must never reach Twilio.
+async fn expect_nothing_for(twilio: &MockServer, numbers: Range<usize>) {
+    for n in numbers {
+        Mock::given(path(reservation_path(n)))
+            .respond_with(ok())
+            .with_priority(1)
+            .expect(0)
+            .named(format!("nothing for update {n}"))
+            .mount(twilio)
+            .await;
+    }
+}
+
+/// A Reservation update that must reach Twilio exactly once, and lands.
+async fn expect_one_landing_for(twilio: &MockServer, numbers: Range<usize>) {
+    for n in numbers {
+        Mock::given(method("POST"))
+            .and(path(reservation_path(n)))
+            .respond_with(ok())
+            .with_priority(1)
+            .expect(1)
+            .named(format!("one landing for update {n}"))
+            .mount(twilio)
+            .await;
+    }
+}
+
+/// 30 callbacks against room for 20: the last 10 cannot be held.
+const SENT: usize = 30;
+const MAX_PENDING: usize = 20;
+const DOWN_SETTINGS: &[(&str, &str)] = &[
+    ("APP_TWILIO__UPDATE_DEADLINE_SECS", "2"),
+    ("APP_TWILIO__MAX_PENDING_UPDATES", "20"),
+];
+
+#[tokio::test]
+async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_pending_stays_bounded()
+ {
+    // Arrange
+    let twilio = MockServer::start().await;
+    expect_nothing_for(&twilio, MAX_PENDING..SENT).await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503))
+        .with_priority(2)
+        .named("Twilio down")
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(&twilio.uri(), DOWN_SETTINGS).await;
+
+    // Act: all 30 arrive well before any update can give up (its backoff alone outlasts
+    // the sending), so exactly the last 10 find no room.
+    let sending = Instant::now();
+    post_callbacks_answered_at_once(&app, 0..SENT).await;
+    let sent_in = sending.elapsed();
+    let ended = wait_for_outcomes(&app, SENT as u64, Duration::from_secs(6)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+    let received = twilio.received_requests().await.unwrap();
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            expired: 20,
+            dropped: 10,
+            ..Outcomes::default()
+        },
+        "30 callbacks sent in {sent_in:?}"
+    );
+    assert_eq!(ended.callbacks_answered(), 30);
+    assert_eq!(ended.in_flight(), 0);
+    assert_eq!(
+        settled.attempts(),
+        ended.attempts(),
+        "no attempt after expiry"
+    );
+    assert_eq!(received.len() as u64, settled.attempts());
+    let held = per_reservation(&received, 0..MAX_PENDING);
+    assert!(held.iter().all(|&n| n >= 2), "each was retried: {held:?}");
+    assert_eq!(held.iter().sum::<usize>(), received.len());
+    assert_eq!(per_reservation(&received, MAX_PENDING..SENT), vec![0; 10]);
+
+    // Act: Twilio is back. Room for 20 again proves the pending count returned to 0.
+    expect_one_landing_for(&twilio, SENT..SENT + MAX_PENDING).await;
+    post_callbacks_answered_at_once(&app, SENT..SENT + MAX_PENDING).await;
+    let recovered = wait_for_outcomes(&app, 50, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Assert
+    assert_eq!(
+        recovered.outcomes(),
+        Outcomes {
+            landed: 20,
+            expired: 20,
+            dropped: 10,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(
+        twilio.received_requests().await.unwrap().len(),
+        received.len() + 20
+    );
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn while_twilio_refuses_connections_past_the_deadline_callbacks_are_answered_and_pending_stays_bounded()
+ {
+    // Arrange: a port with nothing listening.
+    let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = reserved.local_addr().unwrap();
+    drop(reserved);
+    let app = spawn_rest_app(&format!("http://{address}"), DOWN_SETTINGS).await;
+
+    // Act
+    let sending = Instant::now();
+    post_callbacks_answered_at_once(&app, 0..SENT).await;
+    let sent_in = sending.elapsed();
+    let ended = wait_for_outcomes(&app, SENT as u64, Duration::from_secs(6)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            expired: 20,
+            dropped: 10,
+            ..Outcomes::default()
+        },
+        "30 callbacks sent in {sent_in:?}"
+    );
+    assert_eq!(ended.callbacks_answered(), 30);
+    assert_eq!(ended.in_flight(), 0);
+    assert!(
+        ended.attempts() >= 2 * MAX_PENDING as u64,
+        "each held update was retried: {} attempts",
+        ended.attempts()
+    );
+    assert_eq!(
+        settled.attempts(),
+        ended.attempts(),
+        "no attempt after expiry"
+    );
+
+    // Act: Twilio is back on the same address. The ended updates must stay ended, and
+    // room for 20 new ones proves the pending count returned to 0.
+    let listener = std::net::TcpListener::bind(address).unwrap();
+    let twilio = MockServer::builder().listener(listener).start().await;
+    expect_nothing_for(&twilio, 0..SENT).await;
+    expect_one_landing_for(&twilio, SENT..SENT + MAX_PENDING).await;
+    post_callbacks_answered_at_once(&app, SENT..SENT + MAX_PENDING).await;
+    let recovered = wait_for_outcomes(&app, 50, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    // Assert
+    assert_eq!(
+        recovered.outcomes(),
+        Outcomes {
+            landed: 20,
+            expired: 20,
+            dropped: 10,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(recovered.attempts(), settled.attempts() + 20);
+    assert_eq!(twilio.received_requests().await.unwrap().len(), 20);
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_2xx_counts_as_landed_whatever_its_body_and_is_never_retried() {
+    let cases = [
+        (
+            "200 with a body that is not JSON",
+            ResponseTemplate::new(200).set_body_string("this is not JSON"),
+        ),
+        (
+            "200 saying JSON but sending HTML",
+            ResponseTemplate::new(200)
+                .set_body_raw("<html><body>Welcome</body></html>", "application/json"),
+        ),
+        (
+            "200 with truncated JSON",
+            ResponseTemplate::new(200).set_body_raw("{\"sid\": \"WR", "application/json"),
+        ),
+        ("200 with no body", ResponseTemplate::new(200)),
+        ("204", ResponseTemplate::new(204)),
+    ];
+    // Arrange
+    let twilio = MockServer::start().await;
+    for (n, (what, answer)) in cases.iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path(reservation_path(n)))
+            .respond_with(answer.clone())
+            .expect(1)
+            .named(*what)
+            .mount(&twilio)
+            .await;
+    }
+    let app = spawn_rest_app(&twilio.uri(), &[]).await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..cases.len()).await;
+    let ended = wait_for_outcomes(&app, cases.len() as u64, Duration::from_secs(5)).await;
+    // Longer than the first backoff: a retry, were there one, would have arrived.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            landed: 5,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(settled.outcomes(), ended.outcomes());
+    assert_eq!(settled.attempts(), 5);
+    assert_eq!(twilio.received_requests().await.unwrap().len(), 5);
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_4xx_with_a_body_that_is_not_a_twilio_error_is_final_after_one_request() {
+    let cases = [
+        (
+            "400 with plain text",
+            ResponseTemplate::new(400).set_body_string("Bad Request"),
+            "final_error",
+        ),
+        (
+            "400 with no body",
+            ResponseTemplate::new(400),
+            "final_error",
+        ),
+        (
+            "400 with a JSON array",
+            ResponseTemplate::new(400).set_body_raw("[1, 2, 3]", "application/json"),
+            "final_error",
+        ),
+        (
+            "400 with Twilio's keys holding the wrong types",
+            ResponseTemplate::new(400)
+                .set_body_raw(r#"{"code": "20001", "message": 42}"#, "application/json"),
+            "final_error",
+        ),
+        (
+            "400 with invalid UTF-8",
+            ResponseTemplate::new(400).set_body_bytes(vec![0xff, 0xfe, 0x00, 0xc3]),
+            "final_error",
+        ),
+        (
+            "404 from a proxy, in HTML",
+            ResponseTemplate::new(404)
+                .set_body_raw("<html><h1>404 Not Found</h1></html>", "text/html"),
+            "final_error",
+        ),
+        (
+            "410 in HTML",
+            ResponseTemplate::new(410).set_body_raw("<html>Gone</html>", "text/html"),
+            "moved_on",
+        ),
+    ];
+    // Arrange
+    let twilio = MockServer::start().await;
+    for (n, (what, answer, _)) in cases.iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path(reservation_path(n)))
+            .respond_with(answer.clone())
+            .expect(1)
+            .named(*what)
+            .mount(&twilio)
+            .await;
+    }
+    let app = spawn_rest_app(&twilio.uri(), &[]).await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..cases.len()).await;
+    let ended = wait_for_outcomes(&app, cases.len() as u64, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+
+    // Assert: every update reached its end (a panic would have left it uncounted).
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            final_error: 6,
+            moved_on: 1,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(settled.outcomes(), ended.outcomes());
+    assert_eq!(settled.attempts(), 7);
+    assert_eq!(settled.in_flight(), 0);
+    assert_eq!(twilio.received_requests().await.unwrap().len(), 7);
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn a_5xx_with_an_html_body_is_retried_and_lands_exactly_once() {
+    let cases = [
+        (
+            "500 in HTML",
+            ResponseTemplate::new(500).set_body_raw(
+                "<!DOCTYPE html><html><body>Internal Server Error</body></html>",
+                "text/html",
+            ),
+        ),
+        (
+            "502 from a load balancer, in HTML",
+            ResponseTemplate::new(502)
+                .set_body_raw("<html><h1>502 Bad Gateway</h1></html>", "text/html"),
+        ),
+        (
+            "503 saying JSON but sending HTML",
+            ResponseTemplate::new(503).set_body_raw("<html>Unavailable</html>", "application/json"),
+        ),
+    ];
+    // Arrange
+    let twilio = MockServer::start().await;
+    for (n, (what, failure)) in cases.iter().enumerate() {
+        Mock::given(method("POST"))
+            .and(path(reservation_path(n)))
+            .respond_with(failure.clone())
+            .up_to_n_times(1)
+            .with_priority(1)
+            .expect(1)
+            .named(*what)
+            .mount(&twilio)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(reservation_path(n)))
+            .respond_with(ok())
+            .with_priority(2)
+            .expect(1)
+            .named(format!("{what}, then 200"))
+            .mount(&twilio)
+            .await;
+    }
+    let app = spawn_rest_app(&twilio.uri(), &[]).await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..cases.len()).await;
+    let ended = wait_for_outcomes(&app, cases.len() as u64, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+    let received = twilio.received_requests().await.unwrap();
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            landed: 3,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(settled.outcomes(), ended.outcomes());
+    assert_eq!(settled.attempts(), 6);
+    assert_eq!(per_reservation(&received, 0..cases.len()), vec![2, 2, 2]);
+    twilio.verify().await;
+}
+
+/// What a stand-in Twilio on raw TCP does with each connection.
+#[derive(Debug, Clone, Copy)]
+enum Misbehaviour {
+    /// Reads the request, answers bytes that are not HTTP, closes.
+    NotHttp,
+    /// Closes each connection as soon as it is accepted.
+    CloseAtOnce,
+    /// Reads the request and never answers, until the client hangs up.
+    NeverAnswer,
+}
+
+/// A TCP server below HTTP; counts the connections it accepted.
+struct RawTwilio {
+    base_url: String,
+    connections: Arc<AtomicUsize>,
+}
+
+impl RawTwilio {
+    async fn start(misbehaviour: Misbehaviour) -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let base_url = format!("http://{}", listener.local_addr().unwrap());
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        tokio::spawn(async move {
+            while let Ok((stream, _)) = listener.accept().await {
+                counted.fetch_add(1, Ordering::SeqCst);
+                tokio::spawn(misbehave(stream, misbehaviour));
+            }
+        });
+        Self {
+            base_url,
+            connections,
+        }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+async fn misbehave(mut stream: TcpStream, misbehaviour: Misbehaviour) {
+    match misbehaviour {
+        Misbehaviour::CloseAtOnce => drop(stream),
+        Misbehaviour::NotHttp => {
+            // The whole request is read first: closing with unread bytes would send a reset,
+            // and the client would see that instead of the garbage.
+            read_request(&mut stream).await;
+            let _ = stream
+                .write_all(b"\x00\x01\x02 SSH-2.0-not-http \xff\xfe\r\n\r\n")
+                .await;
+            let _ = stream.shutdown().await;
+        }
+        Misbehaviour::NeverAnswer => {
+            read_request(&mut stream).await;
+            let mut rest = [0u8; 256];
+            while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
+        }
+    }
+}
+
+/// Reads one HTTP/1.1 request: headers, then `Content-Length` bytes of body.
+async fn read_request(stream: &mut TcpStream) {
+    let mut received = Vec::new();
+    let mut chunk = [0u8; 4096];
+    loop {
+        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
+            let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
+            let length = head
+                .lines()
+                .find_map(|line| line.strip_prefix("content-length:"))
+                .and_then(|value| value.trim().parse::<usize>().ok())
+                .unwrap_or(0);
+            if received.len() >= end + 4 + length {
+                return;
+            }
+        }
+        match stream.read(&mut chunk).await {
+            Ok(n) if n > 0 => received.extend_from_slice(&chunk[..n]),
+            _ => return,
+        }
+    }
+}
+
+/// Asserts that an update to a Twilio that never answers HTTP is retried until its 1 s
+/// deadline, ends expired, and is not tried again.
+async fn assert_retried_until_expired(misbehaviour: Misbehaviour) {
+    // Arrange
+    let twilio = RawTwilio::start(misbehaviour).await;
+    let app = spawn_rest_app(
+        &twilio.base_url,
+        &[("APP_TWILIO__UPDATE_DEADLINE_SECS", "1")],
+    )
+    .await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..1).await;
+    let ended = wait_for_outcomes(&app, 1, Duration::from_secs(4)).await;
+    let connections_at_end = twilio.connections();
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            expired: 1,
+            ..Outcomes::default()
+        },
+        "{misbehaviour:?}"
+    );
+    assert!(
+        ended.attempts() >= 2,
+        "{misbehaviour:?}: retried, {} attempts",
+        ended.attempts()
+    );
+    assert_eq!(
+        connections_at_end as u64,
+        ended.attempts(),
+        "{misbehaviour:?}: one connection per attempt"
+    );
+    assert_eq!(settled.attempts(), ended.attempts(), "{misbehaviour:?}");
+    assert_eq!(twilio.connections(), connections_at_end, "{misbehaviour:?}");
+    assert_eq!(settled.in_flight(), 0, "{misbehaviour:?}");
+}
+
+#[tokio::test]
+async fn an_answer_that_is_not_http_is_retried_until_the_update_expires() {
+    assert_retried_until_expired(Misbehaviour::NotHttp).await;
+}
+
+#[tokio::test]
+async fn a_connection_closed_at_once_is_retried_until_the_update_expires() {
+    assert_retried_until_expired(Misbehaviour::CloseAtOnce).await;
+}
+
+#[tokio::test]
+async fn a_twilio_that_never_answers_holds_max_in_flight_connections_until_the_deadline() {
+    // Arrange: the request timeout (3 s) outlasts the deadline (1 s), so the deadline is
+    // what must end each attempt.
+    let twilio = RawTwilio::start(Misbehaviour::NeverAnswer).await;
+    let app = spawn_rest_app(
+        &twilio.base_url,
+        &[
+            ("APP_TWILIO__UPDATE_DEADLINE_SECS", "1"),
+            ("APP_TWILIO__REQUEST_TIMEOUT_MS", "3000"),
+            ("APP_TWILIO__MAX_IN_FLIGHT", "2"),
+            ("APP_TWILIO__MAX_PENDING_UPDATES", "5"),
+        ],
+    )
+    .await;
+
+    // Act
+    let started = Instant::now();
+    post_callbacks_answered_at_once(&app, 0..8).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let during = scrape(&app).await;
+    let ended = wait_for_outcomes(&app, 8, Duration::from_secs(4)).await;
+    let ended_after = started.elapsed();
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let settled = scrape(&app).await;
+
+    // Assert: 2 out at once, 3 waiting their turn, 3 found no room.
+    assert_eq!(during.in_flight(), 2);
+    assert_eq!(during.attempts(), 2);
+    assert_eq!(during.outcomes().dropped, 3);
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            expired: 5,
+            dropped: 3,
+            ..Outcomes::default()
+        }
+    );
+    assert!(
+        ended_after < Duration::from_millis(2500),
+        "attempts were not cut at the deadline: {ended_after:?}"
+    );
+    assert_eq!(settled.in_flight(), 0);
+    // An attempt that is never answered lasts until its update's deadline, so no update
+    // can make a second; a waiting one may still get a turn in its last milliseconds.
+    assert!(
+        (2..=5).contains(&settled.attempts()),
+        "one attempt at most per held update: {}",
+        settled.attempts()
+    );
+    assert_eq!(twilio.connections() as u64, settled.attempts());
+}
+
+#[tokio::test]
+async fn an_api_host_that_does_not_resolve_is_retried_until_the_update_expires() {
+    // Arrange: `.invalid` never resolves (RFC 6761). A short request timeout bounds each
+    // attempt even where the resolver times out rather than failing at once.
+    let app = spawn_rest_app(
+        "https://api.invalid",
+        &[
+            ("APP_TWILIO__UPDATE_DEADLINE_SECS", "1"),
+            ("APP_TWILIO__REQUEST_TIMEOUT_MS", "300"),
+        ],
+    )
+    .await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..1).await;
+    let ended = wait_for_outcomes(&app, 1, Duration::from_secs(4)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = scrape(&app).await;
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            expired: 1,
+            ..Outcomes::default()
+        }
+    );
+    assert!(
+        ended.attempts() >= 2,
+        "a lookup failure is retried: {} attempts",
+        ended.attempts()
+    );
+    assert_eq!(
+        settled.attempts(),
+        ended.attempts(),
+        "no attempt after expiry"
+    );
+    assert_eq!(settled.in_flight(), 0);
+}
