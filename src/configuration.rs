@@ -54,6 +54,17 @@ pub enum SettingsError {
     Read(#[from] config::ConfigError),
     #[error("{file}: unknown setting `{key}`")]
     UnknownKey { file: String, key: String },
+    #[error("cannot read settings file {file}: {reason}")]
+    Unreadable { file: String, reason: String },
+    /// Says where, and what the parser expected, but never quotes the line: it may hold a
+    /// token.
+    #[error("{file}, line {line}, column {column}: not valid TOML: {message}")]
+    Syntax {
+        file: String,
+        line: usize,
+        column: usize,
+        message: String,
+    },
     #[error(
         "TWILIO_AUTH_TOKEN is not set: it is needed to check X-Twilio-Signature \
          (set TWILIO_AUTH_TOKEN, or twilio.auth_token in the settings file)"
@@ -191,14 +202,15 @@ impl Settings {
             Config::builder().add_source(File::from_str(BUILT_IN_DEFAULTS, FileFormat::Toml));
         let mut rules_base = PathBuf::new();
         if let Some(path) = &file {
+            let text = read_settings_file(path)?;
             let layer = Config::builder()
-                .add_source(File::from(path.as_path()).format(FileFormat::Toml))
+                .add_source(File::from_str(&text, FileFormat::Toml))
                 .build()?;
             check_known_keys(&layer, path)?;
             if layer.get_string("rules.path").is_ok() {
                 rules_base = path.parent().map(Path::to_path_buf).unwrap_or_default();
             }
-            builder = builder.add_source(File::from(path.as_path()).format(FileFormat::Toml));
+            builder = builder.add_source(File::from_str(&text, FileFormat::Toml));
         }
         let lookup = |name: &str| {
             environment
@@ -296,6 +308,30 @@ impl Settings {
     }
 }
 
+/// The settings file's text, once it is known to be TOML. Parsed here first because the
+/// `config` crate's syntax errors quote the offending line, and that line may be
+/// `auth_token = "…`.
+fn read_settings_file(path: &Path) -> Result<String, SettingsError> {
+    let file = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|error| SettingsError::Unreadable {
+        file: file.clone(),
+        reason: error.to_string(),
+    })?;
+    if let Err(error) = text.parse::<toml::Table>() {
+        let at = error.span().map_or(0, |span| span.start).min(text.len());
+        let before = text.get(..at).unwrap_or("");
+        let line = before.matches('\n').count() + 1;
+        let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+        return Err(SettingsError::Syntax {
+            file,
+            line,
+            column,
+            message: error.message().trim().to_owned(),
+        });
+    }
+    Ok(text)
+}
+
 fn invalid(key: &'static str, problem: &str) -> SettingsError {
     SettingsError::Invalid {
         key,
@@ -375,6 +411,28 @@ mod tests {
         list.iter()
             .map(|(k, v)| (k.to_string(), v.to_string()))
             .collect()
+    }
+
+    #[test]
+    fn a_settings_file_that_is_not_toml_is_refused_with_where_but_not_the_line() {
+        let dir = std::env::temp_dir().join(format!("settings-syntax-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("settings.toml");
+        std::fs::write(&path, "[twilio]\nauth_token = \"s3cr3t-token\" oops\n").unwrap();
+        let error = Settings::read_with(Some(&path), &[]).unwrap_err();
+        let text = error.to_string();
+        assert!(
+            matches!(error, SettingsError::Syntax { line: 2, .. }),
+            "{text}"
+        );
+        assert!(text.contains("settings.toml, line 2, column "), "{text}");
+        assert!(!text.contains("s3cr3t"), "{text}");
+        assert!(!format!("{error:?}").contains("s3cr3t"));
+        let missing = Settings::read_with(Some(&dir.join("absent.toml")), &[]).unwrap_err();
+        assert!(
+            matches!(missing, SettingsError::Unreadable { .. }),
+            "{missing}"
+        );
     }
 
     fn built_in() -> Option<&'static Path> {

@@ -1,6 +1,6 @@
 //! One callback from raw body bytes to answer bytes: form, signature, typed callback, rules,
-//! answer, and for REST rules the update handed to the deliverer. No web types, so the
-//! whole path is benchmarked and tested on its own.
+//! answer, and for REST rules the update to hand to the deliverer once the answer is out.
+//! No web types, so the whole path is benchmarked and tested on its own.
 //!
 //! Nothing about the callback is evaluated before its signature holds.
 
@@ -64,6 +64,9 @@ pub struct Answered {
     pub delivery: &'static str,
     /// `answered`, or `duplicate` for a Reservation already decided.
     pub outcome: &'static str,
+    /// For a REST rule, the update to [`deliver`]: claimed for this Reservation already, so
+    /// it must not be dropped.
+    pub update: Option<Update>,
 }
 
 /// Runs one callback's body through the service, at `now` (for schedules).
@@ -98,6 +101,7 @@ pub fn process(
             instruction,
             delivery,
             outcome: "answered",
+            update: None,
         });
     };
     let remembered = Remembered {
@@ -110,27 +114,33 @@ pub fn process(
     if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
         return Ok(repeat(previous, callback));
     }
-    let answered = Answered {
-        answer: decision.answer,
+    let target = ReservationTarget {
+        workspace_sid: callback.workspace_sid,
+        worker_sid: callback.worker_sid.clone(),
         task_sid: callback.task_sid.clone(),
         reservation_sid: callback.reservation_sid.clone(),
-        worker_sid: callback.worker_sid.clone(),
-        rule: rule.clone(),
-        instruction,
-        delivery,
-        outcome: "answered",
     };
     let update = Update {
-        target: ReservationTarget {
-            workspace_sid: callback.workspace_sid,
-            worker_sid: callback.worker_sid,
-            task_sid: callback.task_sid,
-            reservation_sid: callback.reservation_sid,
-        },
+        target,
         rule: rule.to_string(),
         instruction: decision.instruction,
         form,
     };
+    Ok(Answered {
+        answer: decision.answer,
+        task_sid: callback.task_sid,
+        reservation_sid: callback.reservation_sid,
+        worker_sid: callback.worker_sid,
+        rule,
+        instruction,
+        delivery,
+        outcome: "answered",
+        update: Some(update),
+    })
+}
+
+/// Hands a REST update to the deliverer, which sends it in the background.
+pub fn deliver(state: &AppState, update: Update) {
     match &state.deliverer {
         // A full queue is logged by the deliverer; TaskRouter still gets its answer and
         // re-routes the Task when the Reservation times out.
@@ -138,10 +148,10 @@ pub fn process(
             let _ = deliverer.submit(update);
         }
         None => tracing::error!(
+            reservation_sid = %update.target.reservation_sid,
             "a REST rule matched but no REST credentials are configured; nothing was sent"
         ),
     }
-    Ok(answered)
 }
 
 /// The answer given the first time this Reservation was decided; no second update.
@@ -156,5 +166,6 @@ fn repeat(previous: Remembered, callback: AssignmentCallback) -> Answered {
         instruction: previous.instruction,
         delivery: previous.delivery,
         outcome: "duplicate",
+        update: None,
     }
 }

@@ -93,6 +93,13 @@ pub async fn receive(
                 outcome: answered.outcome,
             };
             state.metrics.callback(&labels, started.elapsed());
+            if let Some(update) = answered.update {
+                // Handed over from a task of its own, which this worker runs once it has
+                // written the answer: waking the deliverer now could take the CPU from this
+                // answer, and the update's latency is Twilio's anyway.
+                let state = state.clone();
+                actix_web::rt::spawn(async move { pipeline::deliver(&state, update) });
+            }
             json(answered.answer)
         }
         // Turned into a response here, not handed to the middleware as an error, so that a
