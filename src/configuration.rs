@@ -94,8 +94,9 @@ pub struct ServerSettings {
     /// it the client gets 408 and the connection is closed. Bounds slow-header clients.
     pub request_head_timeout_ms: u64,
     /// How long a connection is kept open after an answer, waiting for the next request.
-    /// 0 closes every connection after one answer, which also puts every request head under
-    /// `request_head_timeout_ms` (actix times only a connection's first).
+    /// 0 closes every connection after one answer. A later request's head must be whole
+    /// within this plus `request_head_timeout_ms` (and a second's slack) of the previous
+    /// answer, or the connection is shut (see `connection_watch`).
     pub keep_alive_secs: u64,
     /// Connections open at once on the callback listener, all workers together; beyond it
     /// new connections wait in the kernel's queue, unanswered, until one closes.

@@ -6,6 +6,7 @@ pub mod callback;
 pub mod cli;
 pub mod commands;
 pub mod configuration;
+pub mod connection_watch;
 pub mod delivery;
 pub mod form;
 pub mod instruction;

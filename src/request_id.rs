@@ -6,11 +6,14 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::Arc;
 
 use actix_web::dev::{Service, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
+
+use crate::connection_watch::Watch;
 
 /// The id of one request: 128 random bits, printed like a UUID. The text is made once, when
 /// the id is, because every line logged for the request and its `x-request-id` header carry it.
@@ -59,7 +62,8 @@ impl fmt::Debug for RequestId {
     }
 }
 
-/// Middleware (for `App::wrap_fn`): gives the request its id and span, and echoes the id.
+/// Middleware (for `App::wrap_fn`): gives the request its id and span, echoes the id, and
+/// tells the connection's [`Watch`] when the request began and was answered.
 pub fn tag<S, B>(
     request: ServiceRequest,
     service: &S,
@@ -70,9 +74,17 @@ where
     let id = RequestId::new();
     let span = tracing::info_span!("request", request_id = id.as_str());
     request.extensions_mut().insert(id);
+    let watch = request.conn_data::<Arc<Watch>>().cloned();
+    if let Some(watch) = &watch {
+        watch.request_started();
+    }
     let response = span.in_scope(|| service.call(request));
     async move {
-        let mut response = response.await?;
+        let response = response.await;
+        if let Some(watch) = watch {
+            watch.request_answered();
+        }
+        let mut response = response?;
         if let Ok(value) = HeaderValue::from_str(id.as_str()) {
             response
                 .headers_mut()

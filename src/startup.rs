@@ -14,6 +14,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::configuration::{ServerSettings, Settings};
+use crate::connection_watch::Watcher;
 use crate::delivery::{Deliverer, Limits};
 use crate::metrics::Metrics;
 use crate::recent::RecentDecisions;
@@ -165,6 +166,9 @@ impl Application {
             "callback listener limits"
         );
 
+        // actix times only the first request head of a connection; the watch bounds the rest.
+        let watcher = Watcher::new(limits.head_timeout, limits.keep_alive);
+
         let callback_state = state.clone();
         let callback = HttpServer::new(move || {
             App::new()
@@ -172,6 +176,7 @@ impl Application {
                 .app_data(callback_state.clone())
                 .configure(|config| configure(config, &callback_path))
         })
+        .on_connect(move |connection, data| watcher.on_connect(connection, data))
         .workers(limits.workers)
         .max_connections(limits.per_worker)
         .client_request_timeout(limits.head_timeout)
@@ -189,6 +194,7 @@ impl Application {
                 .app_data(admin_state.clone())
                 .configure(configure_admin)
         })
+        .on_connect(move |connection, data| watcher.on_connect(connection, data))
         .workers(1)
         .max_connections(ADMIN_MAX_CONNECTIONS)
         .client_request_timeout(limits.head_timeout)

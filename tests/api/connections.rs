@@ -426,3 +426,55 @@ async fn with_keep_alive_off_every_connection_is_closed_after_its_answer() {
         "closed {closed_after:?} after the answer, not at once"
     );
 }
+
+#[tokio::test]
+async fn a_second_request_head_trickled_on_a_kept_alive_connection_is_cut_off() {
+    // Arrange: actix times only a connection's first head, and stops its keep-alive timer
+    // at the first byte of the next; the service's own watch must end this one.
+    let service = spawn_service(&[
+        ("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "1000"),
+        ("APP_SERVER__KEEP_ALIVE_SECS", "1"),
+    ])
+    .await;
+    let stream = TcpStream::connect(service.address).await.unwrap();
+    let (mut reader, mut writer) = stream.into_split();
+    writer.write_all(&signed_callback()).await.unwrap();
+    let first = timeout(HUNG, read_answer(&mut reader))
+        .await
+        .unwrap()
+        .unwrap();
+    let answered = Instant::now();
+    let trickle = tokio::spawn(async move {
+        let head = b"POST /assignment HTTP/1.1\r\nHost: router.example.com\r\nX-Slow: ";
+        for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+            if writer.write_all(&[*byte]).await.is_err() {
+                break;
+            }
+            sleep(Duration::from_millis(100)).await;
+        }
+    });
+
+    // Act: an ordinary callback meanwhile, then wait for the trickling connection to end.
+    sleep(Duration::from_millis(1500)).await;
+    let asked = Instant::now();
+    let other = answer_to_signed_callback(service.address).await;
+    let other_answered_in = asked.elapsed();
+    let rest = timeout(HUNG, read_until_closed(&mut reader))
+        .await
+        .expect("a trickled second head held the connection open");
+    let cut_off_after = answered.elapsed();
+    trickle.abort();
+
+    // Assert: keep-alive (1 s) + head timeout (1 s) + 1 s of slack, and not long before.
+    assert_accepted(&first);
+    assert_accepted(&other);
+    assert!(
+        other_answered_in < Duration::from_secs(1),
+        "the callback waited {other_answered_in:?}"
+    );
+    assert_eq!(rest, b"", "nothing is answered to a head that never ends");
+    assert!(
+        (Duration::from_millis(2500)..Duration::from_millis(4500)).contains(&cut_off_after),
+        "cut off {cut_off_after:?} after the first answer"
+    );
+}
