@@ -57,9 +57,9 @@ pub struct Deliverer {
     idle: Arc<Notify>,
     limits: Limits,
     metrics: Arc<Metrics>,
-    /// The main runtime. Handlers run on actix's per-worker runtimes, which are dropped
-    /// (with every task on them) when the listeners stop; updates must outlive that to be
-    /// drained at shutdown.
+    /// The delivery thread's runtime ([`crate::delivery_runtime`]). Not actix's per-worker
+    /// runtimes: those are dropped, with every task on them, when the listeners stop, and
+    /// updates must outlive that to be drained at shutdown.
     runtime: tokio::runtime::Handle,
 }
 
@@ -81,11 +81,16 @@ impl Drop for PendingGuard {
 }
 
 impl Deliverer {
-    /// Must be called from within the runtime that should run the updates.
-    pub fn new(client: TwilioClient, limits: Limits, metrics: Arc<Metrics>) -> Self {
+    /// Updates run on `runtime`, which must outlive the listeners for a drain to work.
+    pub fn new(
+        client: TwilioClient,
+        limits: Limits,
+        metrics: Arc<Metrics>,
+        runtime: tokio::runtime::Handle,
+    ) -> Self {
         Self {
             metrics,
-            runtime: tokio::runtime::Handle::current(),
+            runtime,
             client: Arc::new(client),
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
             pending: Arc::new(AtomicUsize::new(0)),

@@ -8,6 +8,7 @@ pub mod commands;
 pub mod configuration;
 pub mod connection_watch;
 pub mod delivery;
+pub mod delivery_runtime;
 pub mod form;
 pub mod instruction;
 pub mod json_lines;

@@ -16,6 +16,7 @@ use tokio::signal::unix::{SignalKind, signal};
 use crate::configuration::{ServerSettings, Settings};
 use crate::connection_watch::Watcher;
 use crate::delivery::{Deliverer, Limits};
+use crate::delivery_runtime::DeliveryRuntime;
 use crate::metrics::Metrics;
 use crate::recent::RecentDecisions;
 use crate::request_id;
@@ -32,6 +33,8 @@ pub enum StartupError {
     Rules(#[from] RulesError),
     #[error(transparent)]
     Client(#[from] ClientError),
+    #[error("cannot start the REST delivery thread: {0}")]
+    DeliveryThread(std::io::Error),
     #[error("cannot listen on {address}: {source}")]
     Bind {
         address: String,
@@ -97,6 +100,8 @@ pub struct Application {
     state: web::Data<AppState>,
     grace: Duration,
     max_connections: usize,
+    /// Declared last: dropped after everything that may still hand it an update.
+    _delivery_runtime: Option<DeliveryRuntime>,
 }
 
 impl Application {
@@ -126,20 +131,25 @@ impl Application {
         );
         let metrics = Arc::new(Metrics::new());
         metrics.rules_loaded(rules.rules().count());
-        let deliverer = match TwilioClient::new(&settings.twilio) {
-            Ok(client) => Some(Deliverer::new(
-                client,
-                Limits {
-                    max_in_flight: settings.twilio.max_in_flight,
-                    max_pending: settings.twilio.max_pending_updates,
-                    deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
-                },
-                metrics.clone(),
-            )),
+        let (deliverer, delivery_runtime) = match TwilioClient::new(&settings.twilio) {
+            Ok(client) => {
+                let runtime = DeliveryRuntime::start().map_err(StartupError::DeliveryThread)?;
+                let deliverer = Deliverer::new(
+                    client,
+                    Limits {
+                        max_in_flight: settings.twilio.max_in_flight,
+                        max_pending: settings.twilio.max_pending_updates,
+                        deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
+                    },
+                    metrics.clone(),
+                    runtime.handle(),
+                );
+                (Some(deliverer), Some(runtime))
+            }
             // Only an error when a rule needs it: inline-only deployments need no REST
             // credentials.
             Err(error) if rules.uses_rest() => return Err(error.into()),
-            Err(_) => None,
+            Err(_) => (None, None),
         };
         let state = web::Data::new(AppState {
             rules: ArcSwap::from_pointee(rules),
@@ -212,6 +222,7 @@ impl Application {
             state,
             grace: Duration::from_secs(grace),
             max_connections: limits.max_connections(),
+            _delivery_runtime: delivery_runtime,
         })
     }
 
