@@ -91,40 +91,31 @@ pub fn process(
     let rule = decision.label.clone();
     let instruction = decision.instruction.name();
     let delivery = decision.delivery.name();
-    let Some(form) = decision.update_form else {
-        return Ok(Answered {
-            answer: decision.answer,
-            task_sid: callback.task_sid,
-            reservation_sid: callback.reservation_sid,
-            worker_sid: callback.worker_sid,
-            rule,
-            instruction,
-            delivery,
-            outcome: "answered",
-            update: None,
-        });
-    };
-    let remembered = Remembered {
-        answer: decision.answer.clone(),
-        rule: rule.clone(),
-        instruction,
-        delivery,
-    };
-    // Claimed atomically: of two callbacks racing for one Reservation, one sends.
-    if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
-        return Ok(repeat(previous, callback));
-    }
-    let target = ReservationTarget {
-        workspace_sid: callback.workspace_sid,
-        worker_sid: callback.worker_sid.clone(),
-        task_sid: callback.task_sid.clone(),
-        reservation_sid: callback.reservation_sid.clone(),
-    };
-    let update = Update {
-        target,
-        rule: rule.to_string(),
-        instruction: decision.instruction,
-        form,
+    let update = match decision.update_form {
+        None => None,
+        Some(form) => {
+            let remembered = Remembered {
+                answer: decision.answer.clone(),
+                rule: rule.clone(),
+                instruction,
+                delivery,
+            };
+            // Claimed atomically: of two callbacks racing for one Reservation, one sends.
+            if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
+                return Ok(repeat(previous, callback));
+            }
+            Some(Update {
+                target: ReservationTarget {
+                    workspace_sid: callback.workspace_sid,
+                    worker_sid: callback.worker_sid.clone(),
+                    task_sid: callback.task_sid.clone(),
+                    reservation_sid: callback.reservation_sid.clone(),
+                },
+                rule: rule.to_string(),
+                instruction: decision.instruction,
+                form,
+            })
+        }
     };
     Ok(Answered {
         answer: decision.answer,
@@ -135,7 +126,7 @@ pub fn process(
         instruction,
         delivery,
         outcome: "answered",
-        update: Some(update),
+        update,
     })
 }
 

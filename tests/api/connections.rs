@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use assignment_router::configuration::Settings;
 use assignment_router::startup::Application;
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 
@@ -136,6 +136,17 @@ async fn read_until_closed(stream: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
     }
 }
 
+/// Sends a request head one byte every `every`, never finishing it, until the server closes.
+async fn trickle_head(mut writer: impl AsyncWrite + Unpin, every: Duration) {
+    let head = b"POST /assignment HTTP/1.1\r\nHost: router.example.com\r\nX-Slow: ";
+    for byte in head.iter().chain(std::iter::repeat(&b'a')) {
+        if writer.write_all(&[*byte]).await.is_err() {
+            break;
+        }
+        sleep(every).await;
+    }
+}
+
 /// Sends a signed callback on a new connection and reads the answer.
 async fn answer_to_signed_callback(address: SocketAddr) -> Answer {
     let mut stream = TcpStream::connect(address).await.unwrap();
@@ -168,20 +179,12 @@ async fn a_client_trickling_its_request_head_gets_408_at_the_head_timeout_and_ot
 {
     // Arrange: a client sending its head one byte every 50 ms, never finishing it.
     let service = spawn_service(&[("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000")]).await;
-    let (mut slow_reader, mut slow_writer) = TcpStream::connect(service.address)
+    let (mut slow_reader, slow_writer) = TcpStream::connect(service.address)
         .await
         .unwrap()
         .into_split();
     let connected = Instant::now();
-    let trickle = tokio::spawn(async move {
-        let head = b"POST /assignment HTTP/1.1\r\nHost: router.example.com\r\nX-Slow: ";
-        for byte in head.iter().chain(std::iter::repeat(&b'a')) {
-            if slow_writer.write_all(&[*byte]).await.is_err() {
-                break;
-            }
-            sleep(Duration::from_millis(50)).await;
-        }
-    });
+    let trickle = tokio::spawn(trickle_head(slow_writer, Duration::from_millis(50)));
 
     // Act: an ordinary callback while the slow head trickles in.
     sleep(Duration::from_millis(300)).await;
@@ -444,15 +447,7 @@ async fn a_second_request_head_trickled_on_a_kept_alive_connection_is_cut_off() 
         .unwrap()
         .unwrap();
     let answered = Instant::now();
-    let trickle = tokio::spawn(async move {
-        let head = b"POST /assignment HTTP/1.1\r\nHost: router.example.com\r\nX-Slow: ";
-        for byte in head.iter().chain(std::iter::repeat(&b'a')) {
-            if writer.write_all(&[*byte]).await.is_err() {
-                break;
-            }
-            sleep(Duration::from_millis(100)).await;
-        }
-    });
+    let trickle = tokio::spawn(trickle_head(writer, Duration::from_millis(100)));
 
     // Act: an ordinary callback meanwhile, then wait for the trickling connection to end.
     sleep(Duration::from_millis(1500)).await;
