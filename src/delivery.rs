@@ -111,7 +111,7 @@ impl Deliverer {
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |n| {
                 (n < self.limits.max_pending).then_some(n + 1)
             });
-        if taken.is_err() {
+        let Ok(before) = taken else {
             self.metrics.update_ended("dropped");
             tracing::error!(
                 reservation_sid = %update.target.reservation_sid,
@@ -122,10 +122,8 @@ impl Deliverer {
                 self.limits.max_pending
             );
             return Err(Full(self.limits.max_pending));
-        }
-        if let Ok(before) = taken {
-            self.metrics.updates_pending(before + 1);
-        }
+        };
+        self.metrics.updates_pending(before + 1);
         let guard = PendingGuard {
             pending: self.pending.clone(),
             idle: self.idle.clone(),

@@ -3,11 +3,8 @@
 //! Each test starts the service with small limits so it ends in a few seconds.
 
 use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
-use assignment_router::configuration::Settings;
-use assignment_router::startup::Application;
 use serde_json::json;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpStream;
@@ -25,43 +22,6 @@ const HUNG: Duration = Duration::from_secs(10);
 /// 500 ms early; actix's own default (5 s) would land past the end of this range.
 const HEAD_TIMEOUT_2S: std::ops::Range<Duration> =
     Duration::from_millis(1400)..Duration::from_millis(4000);
-
-/// The service, with the bound actually in force (it depends on the worker count).
-struct Service {
-    address: SocketAddr,
-    admin_address: String,
-    max_connections: usize,
-    rules_file: PathBuf,
-}
-
-impl Drop for Service {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.rules_file);
-    }
-}
-
-/// Starts the service with the test settings plus these (`APP_SERVER__…`).
-async fn spawn_service(extra: &[(&str, &str)]) -> Service {
-    let rules_file = temp_file("rules.toml", RULES);
-    let mut environment: Vec<(String, String)> = vec![
-        ("APP_SERVER__PORT".into(), "0".into()),
-        ("APP_ADMIN__PORT".into(), "0".into()),
-        ("APP_CALLBACK__PUBLIC_URL".into(), PUBLIC_URL.into()),
-        ("APP_RULES__PATH".into(), rules_file.display().to_string()),
-        ("TWILIO_AUTH_TOKEN".into(), TOKEN.into()),
-    ];
-    environment.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    let settings = Settings::load_with(None, &environment).unwrap();
-    let application = Application::build(&settings).unwrap();
-    let service = Service {
-        address: SocketAddr::from(([127, 0, 0, 1], application.port())),
-        admin_address: format!("http://127.0.0.1:{}", application.admin_port()),
-        max_connections: application.max_connections(),
-        rules_file,
-    };
-    tokio::spawn(application.run_until_stopped());
-    service
-}
 
 /// An ordinary signed callback, as the bytes TaskRouter would send.
 fn signed_callback() -> Vec<u8> {
@@ -178,8 +138,8 @@ fn assert_timed_out(received: &[u8], what: &str) {
 async fn a_client_trickling_its_request_head_gets_408_at_the_head_timeout_and_others_are_answered()
 {
     // Arrange: a client sending its head one byte every 50 ms, never finishing it.
-    let service = spawn_service(&[("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000")]).await;
-    let (mut slow_reader, slow_writer) = TcpStream::connect(service.address)
+    let service = spawn_app_with(RULES, &[("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000")]).await;
+    let (mut slow_reader, slow_writer) = TcpStream::connect(service.socket_address)
         .await
         .unwrap()
         .into_split();
@@ -189,7 +149,7 @@ async fn a_client_trickling_its_request_head_gets_408_at_the_head_timeout_and_ot
     // Act: an ordinary callback while the slow head trickles in.
     sleep(Duration::from_millis(300)).await;
     let asked = Instant::now();
-    let answer = answer_to_signed_callback(service.address).await;
+    let answer = answer_to_signed_callback(service.socket_address).await;
     let answered_in = asked.elapsed();
     let slow_still_held = timeout(Duration::from_millis(10), slow_reader.peek(&mut [0u8; 1]))
         .await
@@ -221,8 +181,8 @@ async fn a_client_trickling_its_request_head_gets_408_at_the_head_timeout_and_ot
 async fn a_body_trickled_a_byte_at_a_time_gets_408_at_the_body_deadline_and_others_are_answered() {
     // Arrange: a whole head announcing 4000 bytes, then one byte every 20 ms. Each byte
     // arrives well within any per-read timeout; only a deadline on the whole body stops it.
-    let service = spawn_service(&[]).await;
-    let (mut slow_reader, mut slow_writer) = TcpStream::connect(service.address)
+    let service = spawn_app_with(RULES, &[]).await;
+    let (mut slow_reader, mut slow_writer) = TcpStream::connect(service.socket_address)
         .await
         .unwrap()
         .into_split();
@@ -246,7 +206,7 @@ async fn a_body_trickled_a_byte_at_a_time_gets_408_at_the_body_deadline_and_othe
     // Act: an ordinary callback while the slow body trickles in.
     sleep(Duration::from_secs(1)).await;
     let asked = Instant::now();
-    let answer = answer_to_signed_callback(service.address).await;
+    let answer = answer_to_signed_callback(service.socket_address).await;
     let answered_in = asked.elapsed();
     let slow = timeout(HUNG, read_answer(&mut slow_reader))
         .await
@@ -281,16 +241,16 @@ async fn a_body_trickled_a_byte_at_a_time_gets_408_at_the_body_deadline_and_othe
 #[tokio::test]
 async fn hundreds_of_idle_connections_do_not_delay_a_callback_and_are_closed_at_the_head_timeout() {
     // Arrange: 300 connections opened and never written to.
-    let service = spawn_service(&[("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000")]).await;
+    let service = spawn_app_with(RULES, &[("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000")]).await;
     let opened = Instant::now();
     let mut idle = Vec::new();
     for _ in 0..300 {
-        idle.push(TcpStream::connect(service.address).await.unwrap());
+        idle.push(TcpStream::connect(service.socket_address).await.unwrap());
     }
 
     // Act
     let asked = Instant::now();
-    let answer = answer_to_signed_callback(service.address).await;
+    let answer = answer_to_signed_callback(service.socket_address).await;
     let answered_in = asked.elapsed();
 
     // Assert: answered at once, and every idle connection gets 408 and is closed.
@@ -316,20 +276,23 @@ async fn hundreds_of_idle_connections_do_not_delay_a_callback_and_are_closed_at_
 async fn connections_beyond_the_bound_wait_until_idle_ones_time_out_and_are_then_answered() {
     // Arrange: the smallest bound (one connection per worker), all of it taken by idle
     // connections.
-    let service = spawn_service(&[
-        ("APP_SERVER__MAX_CONNECTIONS", "1"),
-        ("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000"),
-    ])
+    let service = spawn_app_with(
+        RULES,
+        &[
+            ("APP_SERVER__MAX_CONNECTIONS", "1"),
+            ("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "2000"),
+        ],
+    )
     .await;
     let opened = Instant::now();
     let mut idle = Vec::new();
     for _ in 0..service.max_connections {
-        idle.push(TcpStream::connect(service.address).await.unwrap());
+        idle.push(TcpStream::connect(service.socket_address).await.unwrap());
     }
     sleep(Duration::from_millis(200)).await;
 
     // Act: one more, with a signed callback: the kernel takes it, the service does not yet.
-    let mut extra = TcpStream::connect(service.address).await.unwrap();
+    let mut extra = TcpStream::connect(service.socket_address).await.unwrap();
     extra.write_all(&signed_callback()).await.unwrap();
     let early = timeout(Duration::from_millis(700), extra.peek(&mut [0u8; 1])).await;
     let admin_health = reqwest::get(format!("{}/health", service.admin_address))
@@ -365,8 +328,8 @@ async fn connections_beyond_the_bound_wait_until_idle_ones_time_out_and_are_then
 #[tokio::test]
 async fn an_idle_keep_alive_connection_is_closed_after_keep_alive_secs() {
     // Arrange
-    let service = spawn_service(&[("APP_SERVER__KEEP_ALIVE_SECS", "2")]).await;
-    let mut stream = TcpStream::connect(service.address).await.unwrap();
+    let service = spawn_app_with(RULES, &[("APP_SERVER__KEEP_ALIVE_SECS", "2")]).await;
+    let mut stream = TcpStream::connect(service.socket_address).await.unwrap();
     stream.write_all(&signed_callback()).await.unwrap();
     let answer = timeout(HUNG, read_answer(&mut stream))
         .await
@@ -402,8 +365,8 @@ async fn an_idle_keep_alive_connection_is_closed_after_keep_alive_secs() {
 async fn with_keep_alive_off_every_connection_is_closed_after_its_answer() {
     // Arrange: actix bounds only a connection's first request head; with keep-alive off
     // there is no second one, so no client can hold a connection open by starting one.
-    let service = spawn_service(&[("APP_SERVER__KEEP_ALIVE_SECS", "0")]).await;
-    let mut stream = TcpStream::connect(service.address).await.unwrap();
+    let service = spawn_app_with(RULES, &[("APP_SERVER__KEEP_ALIVE_SECS", "0")]).await;
+    let mut stream = TcpStream::connect(service.socket_address).await.unwrap();
 
     // Act
     stream.write_all(&signed_callback()).await.unwrap();
@@ -434,12 +397,15 @@ async fn with_keep_alive_off_every_connection_is_closed_after_its_answer() {
 async fn a_second_request_head_trickled_on_a_kept_alive_connection_is_cut_off() {
     // Arrange: actix times only a connection's first head, and stops its keep-alive timer
     // at the first byte of the next; the service's own watch must end this one.
-    let service = spawn_service(&[
-        ("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "1000"),
-        ("APP_SERVER__KEEP_ALIVE_SECS", "1"),
-    ])
+    let service = spawn_app_with(
+        RULES,
+        &[
+            ("APP_SERVER__REQUEST_HEAD_TIMEOUT_MS", "1000"),
+            ("APP_SERVER__KEEP_ALIVE_SECS", "1"),
+        ],
+    )
     .await;
-    let stream = TcpStream::connect(service.address).await.unwrap();
+    let stream = TcpStream::connect(service.socket_address).await.unwrap();
     let (mut reader, mut writer) = stream.into_split();
     writer.write_all(&signed_callback()).await.unwrap();
     let first = timeout(HUNG, read_answer(&mut reader))
@@ -452,7 +418,7 @@ async fn a_second_request_head_trickled_on_a_kept_alive_connection_is_cut_off() 
     // Act: an ordinary callback meanwhile, then wait for the trickling connection to end.
     sleep(Duration::from_millis(1500)).await;
     let asked = Instant::now();
-    let other = answer_to_signed_callback(service.address).await;
+    let other = answer_to_signed_callback(service.socket_address).await;
     let other_answered_in = asked.elapsed();
     let rest = timeout(HUNG, read_until_closed(&mut reader))
         .await

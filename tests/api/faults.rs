@@ -178,6 +178,22 @@ async fn expect_nothing_for(twilio: &MockServer, numbers: Range<usize>) {
     }
 }
 
+/// Update `n` gets the `n`th answer, and must reach Twilio exactly once (no retry).
+async fn answer_once_each<'a>(
+    twilio: &MockServer,
+    answers: impl Iterator<Item = (&'a str, &'a ResponseTemplate)>,
+) {
+    for (n, (what, answer)) in answers.enumerate() {
+        Mock::given(method("POST"))
+            .and(path(reservation_path(n)))
+            .respond_with(answer.clone())
+            .expect(1)
+            .named(what)
+            .mount(twilio)
+            .await;
+    }
+}
+
 /// A Reservation update that must reach Twilio exactly once, and lands.
 async fn expect_one_landing_for(twilio: &MockServer, numbers: Range<usize>) {
     for n in numbers {
@@ -356,15 +372,7 @@ async fn a_2xx_counts_as_landed_whatever_its_body_and_is_never_retried() {
     ];
     // Arrange
     let twilio = MockServer::start().await;
-    for (n, (what, answer)) in cases.iter().enumerate() {
-        Mock::given(method("POST"))
-            .and(path(reservation_path(n)))
-            .respond_with(answer.clone())
-            .expect(1)
-            .named(*what)
-            .mount(&twilio)
-            .await;
-    }
+    answer_once_each(&twilio, cases.iter().map(|(what, answer)| (*what, answer))).await;
     let app = spawn_rest_app(&twilio.uri(), &[]).await;
 
     // Act
@@ -431,15 +439,11 @@ async fn a_4xx_with_a_body_that_is_not_a_twilio_error_is_final_after_one_request
     ];
     // Arrange
     let twilio = MockServer::start().await;
-    for (n, (what, answer, _)) in cases.iter().enumerate() {
-        Mock::given(method("POST"))
-            .and(path(reservation_path(n)))
-            .respond_with(answer.clone())
-            .expect(1)
-            .named(*what)
-            .mount(&twilio)
-            .await;
-    }
+    answer_once_each(
+        &twilio,
+        cases.iter().map(|(what, answer, _)| (*what, answer)),
+    )
+    .await;
     let app = spawn_rest_app(&twilio.uri(), &[]).await;
 
     // Act

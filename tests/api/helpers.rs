@@ -21,6 +21,10 @@ pub const WORKSPACE_SID: &str = "WS0123456789abcdef0123456789abcdef";
 
 pub struct TestApp {
     pub address: String,
+    /// The callback listener, for raw TCP.
+    pub socket_address: std::net::SocketAddr,
+    /// The connection bound in force (it depends on the worker count).
+    pub max_connections: usize,
     pub admin_address: String,
     pub client: reqwest::Client,
     pub public_url: String,
@@ -66,11 +70,15 @@ pub async fn spawn_app_with(rules: &str, extra: &[(&str, &str)]) -> TestApp {
     }
     let settings = Settings::load_with(None, &environment).unwrap();
     let application = Application::build(&settings).unwrap();
-    let address = format!("http://127.0.0.1:{}", application.port());
+    let socket_address = std::net::SocketAddr::from(([127, 0, 0, 1], application.port()));
+    let max_connections = application.max_connections();
+    let address = format!("http://{socket_address}");
     let admin_address = format!("http://127.0.0.1:{}", application.admin_port());
     tokio::spawn(application.run_until_stopped());
     TestApp {
         address,
+        socket_address,
+        max_connections,
         admin_address,
         client: reqwest::Client::new(),
         public_url: settings.callback.public_url.clone(),
