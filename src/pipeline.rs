@@ -9,16 +9,18 @@ use std::sync::Arc;
 use bytes::Bytes;
 use jiff::Timestamp;
 
+use crate::callback::form::{self, FormError};
+use crate::callback::signature::SignatureError;
+use crate::callback::verified::Verified;
 use crate::callback::{AssignmentCallback, CallbackError};
-use crate::delivery::Update;
-use crate::form::{self, FormError};
-use crate::recent::Remembered;
-use crate::signature::{Payload, SignatureError};
+use crate::dedupe::Remembered;
 use crate::state::AppState;
-use crate::twilio_client::ReservationTarget;
+use crate::twilio::client::ReservationTarget;
+use crate::twilio::deliverer::Update;
 
 /// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
-/// none); neither `Display` nor `Debug` ever holds a signature or a token.
+/// none); neither `Display` nor `Debug` ever holds a signature or a token. Each one's HTTP
+/// status and metrics label are in one table, `http::refusal`.
 #[derive(Debug, thiserror::Error)]
 pub enum AssignmentError {
     #[error("the body must be application/x-www-form-urlencoded")]
@@ -35,21 +37,6 @@ pub enum AssignmentError {
     Signature(#[from] SignatureError),
     #[error(transparent)]
     Callback(#[from] CallbackError),
-}
-
-impl AssignmentError {
-    /// A fixed label for the span's `outcome` and for metrics.
-    pub fn outcome(&self) -> &'static str {
-        match self {
-            AssignmentError::UnsupportedMediaType => "unsupported_media_type",
-            AssignmentError::TooLarge(_) => "payload_too_large",
-            AssignmentError::TooSlow(_) => "request_timeout",
-            AssignmentError::Signature(_) => "forbidden",
-            AssignmentError::Unreadable(_)
-            | AssignmentError::Form(_)
-            | AssignmentError::Callback(_) => "bad_request",
-        }
-    }
 }
 
 /// An answered callback: the body to send, and what to log and count.
@@ -78,10 +65,12 @@ pub fn process(
     now: Timestamp,
 ) -> Result<Answered, AssignmentError> {
     let pairs = form::parse(body)?;
-    if let Some(verifier) = &state.verifier {
-        verifier.verify(query, Payload::Form(&pairs), signature)?;
-    }
-    let callback = AssignmentCallback::from_pairs(pairs)?;
+    let pairs = match &state.verifier {
+        Some(verifier) => verifier.verify(query, pairs, signature)?,
+        // `callback.verify_signature = false`: warned about at start.
+        None => Verified::unchecked(pairs),
+    };
+    let callback = AssignmentCallback::from_verified(pairs)?;
     if let Some(previous) = state.recent.get(&callback.reservation_sid) {
         return Ok(repeat(previous, callback));
     }

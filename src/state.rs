@@ -5,11 +5,11 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 
-use crate::delivery::Deliverer;
-use crate::metrics::Metrics;
-use crate::recent::RecentDecisions;
+use crate::callback::signature::Verifier;
+use crate::dedupe::RecentDecisions;
 use crate::rules::{self, RuleSet, RulesError};
-use crate::signature::Verifier;
+use crate::telemetry::metrics::Metrics;
+use crate::twilio::deliverer::Deliverer;
 
 /// Shared by both listeners' handlers.
 #[derive(Debug)]
@@ -28,8 +28,9 @@ pub struct AppState {
 }
 
 impl AppState {
-    /// Re-reads the rules file. New rules that load are swapped in at once; otherwise the
-    /// rules in force stay, and the problems are returned.
+    /// Re-reads the rules file. New rules that load are swapped in at once and their count
+    /// (the default included) returned; otherwise the rules in force stay, and the problems
+    /// are returned. The caller emits the reload's event, which logs and counts it.
     pub fn reload_rules(&self) -> Result<usize, RulesError> {
         let loaded = rules::load(&self.rules_path).and_then(|rules| {
             if rules.uses_rest() && self.deliverer.is_none() {
@@ -50,14 +51,9 @@ impl AppState {
                 }
                 let count = rules.rules().count();
                 self.rules.store(Arc::new(rules));
-                self.metrics.rules_loaded(count);
-                self.metrics.reload("success");
                 Ok(count)
             }
-            Err(error) => {
-                self.metrics.reload("failure");
-                Err(error)
-            }
+            Err(error) => Err(error),
         }
     }
 }

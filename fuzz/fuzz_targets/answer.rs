@@ -2,10 +2,10 @@
 //! values writes JSON that parses back, and a REST form that encodes.
 #![no_main]
 
-use assignment_router::answer;
+use assignment_router::instruction::inline;
 use assignment_router::instruction::{FieldKind, InstructionKind};
-use assignment_router::rules::Rendered;
-use assignment_router::update_form;
+use assignment_router::instruction::Rendered;
+use assignment_router::instruction::rest_form;
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|input: (u8, Vec<(u8, String, i64, bool)>)| {
@@ -28,9 +28,9 @@ fuzz_target!(|input: (u8, Vec<(u8, String, i64, bool)>)| {
             (spec, value)
         })
         .collect();
-    let json = answer::inline(kind, &fields);
+    let json = inline::inline(kind, &fields);
     let parsed: serde_json::Value = serde_json::from_slice(&json).expect("the answer is JSON");
     assert_eq!(parsed["instruction"], kind.name());
-    let form = update_form::build(kind, &fields);
+    let form = rest_form::build(kind, &fields);
     assert!(!form.is_empty());
 });

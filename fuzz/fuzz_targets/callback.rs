@@ -6,11 +6,11 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use assignment_router::metrics::Metrics;
+use assignment_router::telemetry::metrics::Metrics;
 use assignment_router::pipeline;
-use assignment_router::recent::RecentDecisions;
+use assignment_router::dedupe::RecentDecisions;
 use assignment_router::rules::file::parse;
-use assignment_router::signature::Verifier;
+use assignment_router::callback::signature::Verifier;
 use assignment_router::state::AppState;
 use libfuzzer_sys::fuzz_target;
 use secrecy::SecretString;

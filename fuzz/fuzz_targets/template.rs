@@ -3,6 +3,7 @@
 #![no_main]
 
 use assignment_router::callback::AssignmentCallback;
+use assignment_router::callback::verified::Verified;
 use assignment_router::rules::context::{CallbackContext, Schedules};
 use assignment_router::rules::template::Template;
 use libfuzzer_sys::fuzz_target;
@@ -19,7 +20,7 @@ fuzz_target!(|input: (&str, &str)| {
         ("WorkspaceSid".to_owned(), "WS1".to_owned()),
         ("TaskAttributes".to_owned(), attributes.to_owned()),
     ];
-    let Ok(callback) = AssignmentCallback::from_pairs(pairs) else {
+    let Ok(callback) = AssignmentCallback::from_verified(Verified::unchecked(pairs)) else {
         return;
     };
     let schedules = Schedules::new();

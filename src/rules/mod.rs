@@ -16,10 +16,10 @@ use bytes::Bytes;
 
 use jiff::Timestamp;
 
-use crate::answer;
 use crate::callback::AssignmentCallback;
-use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text};
-use crate::update_form;
+use crate::instruction::{
+    FieldKind, FieldSpec, InstructionKind, Rendered, check_text, inline, rest_form,
+};
 use context::{CallbackContext, Schedules};
 use expression::Expr;
 use template::Template;
@@ -49,15 +49,6 @@ impl Delivery {
 #[derive(Debug, Clone)]
 pub enum FieldValue {
     Text(Template),
-    Integer(i64),
-    Bool(bool),
-    Events(Vec<String>),
-}
-
-/// A field's value for one callback, templates filled in.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Rendered {
-    Text(String),
     Integer(i64),
     Bool(bool),
     Events(Vec<String>),
@@ -181,11 +172,11 @@ impl Rule {
         let sends_update =
             self.delivery == Delivery::Rest && self.instruction != InstructionKind::Defer;
         if let (Some(answer), Some(fields)) = (&self.static_answer, &self.literal_fields) {
-            let update_form = sends_update.then(|| update_form::build(self.instruction, fields));
+            let update_form = sends_update.then(|| rest_form::build(self.instruction, fields));
             return Ok(self.decision(answer.clone(), update_form));
         }
         let fields = self.render(context)?;
-        let update_form = sends_update.then(|| update_form::build(self.instruction, &fields));
+        let update_form = sends_update.then(|| rest_form::build(self.instruction, &fields));
         Ok(self.decision(self.answer_for(&fields), update_form))
     }
 
@@ -193,9 +184,9 @@ impl Rule {
     /// or is `defer`.
     fn answer_for(&self, fields: &[(&'static FieldSpec, Rendered)]) -> Bytes {
         if self.delivery == Delivery::Rest || self.instruction == InstructionKind::Defer {
-            Bytes::from_static(answer::EMPTY)
+            Bytes::from_static(inline::EMPTY)
         } else {
-            answer::inline(self.instruction, fields).into()
+            inline::inline(self.instruction, fields).into()
         }
     }
 
@@ -304,7 +295,7 @@ impl RuleSet {
         // The loader refuses templates in `[default]`, so it always answers.
         self.default.try_decide(context).unwrap_or_else(|_| {
             self.default
-                .decision(Bytes::from_static(answer::EMPTY), None)
+                .decision(Bytes::from_static(inline::EMPTY), None)
         })
     }
 

@@ -4,9 +4,9 @@
 
 use std::collections::BTreeSet;
 
+use assignment_router::instruction::Rendered;
+use assignment_router::instruction::rest_form;
 use assignment_router::instruction::{FieldKind, FieldSpec, InstructionKind};
-use assignment_router::rules::Rendered;
-use assignment_router::update_form;
 use jsonschema::error::ValidationErrorKind;
 use jsonschema::{Draft, Validator};
 use serde_json::{Map, Value};
@@ -212,7 +212,7 @@ fn every_form_the_service_sends_fits_twilios_description_of_a_reservation_update
         for kind in sending_instructions() {
             for fields in field_sets(kind) {
                 // Act
-                let form = update_form::build(kind, &fields);
+                let form = rest_form::build(kind, &fields);
                 let instance = as_twilio_reads(&form, &schema);
                 // Assert (collected, so that one run names every misfit)
                 failures.extend(

@@ -38,7 +38,7 @@ fn rest_rule(instruction_and_fields: &str) -> String {
 
 /// The decoded pairs of a received form, in order.
 fn form_of(request: &Request) -> Vec<(String, String)> {
-    assignment_router::form::parse(&request.body).unwrap()
+    assignment_router::callback::form::parse(&request.body).unwrap()
 }
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

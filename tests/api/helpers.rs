@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use assignment_router::configuration::Settings;
-use assignment_router::signature::{self, Payload};
-use assignment_router::startup::Application;
+use assignment_router::app::Application;
+use assignment_router::callback::signature::{self, Payload};
+use assignment_router::settings::Settings;
 use serde_json::{Value, json};
 
 /// The token tests sign with, unless a test says otherwise.

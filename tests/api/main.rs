@@ -10,6 +10,7 @@ mod delivery;
 mod expressions;
 mod faults;
 mod helpers;
+mod layering;
 mod properties;
 mod refusals;
 mod secrets;

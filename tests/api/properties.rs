@@ -2,11 +2,12 @@
 //! printing, and evaluation against arbitrary attributes.
 
 use assignment_router::callback::AssignmentCallback;
+use assignment_router::callback::signature::{self, Payload, SignatureError, UrlVariants};
+use assignment_router::callback::verified::Verified;
 use assignment_router::rules::expression::{
     Expr, Literal, Operand, Operator, Param, Path, Segment, parse,
 };
 use assignment_router::rules::file;
-use assignment_router::signature::{self, Payload, SignatureError, UrlVariants};
 use jiff::Timestamp;
 use proptest::prelude::*;
 use secrecy::SecretString;
@@ -237,7 +238,7 @@ proptest! {
             ("TaskAttributes".to_owned(), task.to_string()),
             ("WorkerAttributes".to_owned(), worker.to_string()),
         ];
-        let callback = AssignmentCallback::from_pairs(pairs).unwrap();
+        let callback = AssignmentCallback::from_verified(Verified::unchecked(pairs)).unwrap();
         let decision = rules.decide(&callback, Timestamp::UNIX_EPOCH);
         let (_, explained) = rules.explain(&callback, Timestamp::UNIX_EPOCH);
         prop_assert_eq!(decision.rule, explained.rule);

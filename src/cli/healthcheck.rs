@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::fail;
-use crate::configuration::Settings;
-use crate::probe;
+use crate::cli::probe;
+use crate::settings::Settings;
 
 pub fn run(config: Option<&Path>) -> ExitCode {
     // Only where the service listens matters here, so secrets need not be set.

@@ -4,8 +4,8 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::fail;
-use crate::configuration::Settings;
-use crate::startup::Application;
+use crate::app::Application;
+use crate::settings::Settings;
 use crate::telemetry;
 
 pub fn run(config: Option<&Path>) -> ExitCode {
@@ -14,7 +14,7 @@ pub fn run(config: Option<&Path>) -> ExitCode {
         Err(error) => return fail(&error),
     };
     // Held to the end of `run`, so every line is written before the process exits.
-    let _log_writer = telemetry::init(settings.log.format);
+    let _log_writer = telemetry::init(settings.log.format, std::io::stdout());
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -13,7 +13,7 @@ use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::{Error, HttpMessage};
 use tracing::Instrument;
 
-use crate::connection_watch::Watch;
+use crate::http::connection_watch::Watch;
 
 /// The id of one request: 128 random bits, printed like a UUID. The text is made once, when
 /// the id is, because every line logged for the request and its `x-request-id` header carry it.

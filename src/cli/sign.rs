@@ -6,9 +6,9 @@ use std::process::ExitCode;
 use secrecy::ExposeSecret;
 
 use super::{fail, read_form_body};
-use crate::configuration::Settings;
-use crate::form;
-use crate::signature::{self, Payload};
+use crate::callback::form;
+use crate::callback::signature::{self, Payload};
+use crate::settings::Settings;
 
 pub fn run(config: Option<&Path>, url: &str, file: Option<&Path>) -> ExitCode {
     let settings = match Settings::read(config) {

@@ -5,7 +5,7 @@
 
 use crate::instruction::FieldSpec;
 use crate::instruction::InstructionKind;
-use crate::rules::Rendered;
+use crate::instruction::Rendered;
 
 /// The answer that tells TaskRouter to wait: the Reservation is settled some other way.
 pub const EMPTY: &[u8] = b"{}";

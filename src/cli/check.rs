@@ -4,9 +4,9 @@ use std::path::Path;
 use std::process::ExitCode;
 
 use super::fail;
-use crate::configuration::{Settings, SettingsError};
 use crate::rules;
-use crate::twilio_client::TwilioClient;
+use crate::settings::{Settings, SettingsError};
+use crate::twilio::client::TwilioClient;
 
 pub fn run(config: Option<&Path>) -> ExitCode {
     let settings = match Settings::load(config) {

@@ -1,8 +1,8 @@
 //! The form a Reservation update sends to Twilio's REST API, field for field as Twilio's own
 //! helper libraries send it (`reference/taskrouter.md` §2.9, §3.3 and §3.6).
 
+use crate::instruction::Rendered;
 use crate::instruction::{FieldSpec, InstructionKind};
-use crate::rules::Rendered;
 
 /// The form pairs for `instruction` with these fields, in order. `accept` and `reject` set
 /// `ReservationStatus`; every other instruction is `Instruction=<name>` plus its fields under

@@ -1,9 +1,11 @@
 //! The assignment callback TaskRouter POSTs, typed.
 //!
-//! Built only from pairs whose signature has already been checked. Unknown fields are kept
-//! out of the typed form (they were still signed, with every other pair).
+//! Built only from verified pairs (see [`super::verified`]). Unknown fields are kept out of the
+//! typed form (they were still signed, with every other pair).
 
 use serde_json::{Map, Value};
+
+use super::verified::Verified;
 
 /// Why a signed callback cannot be routed. Its `Display` is the one-line 400 body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -54,10 +56,11 @@ struct Fields {
 }
 
 impl AssignmentCallback {
-    /// Types the decoded form pairs. A repeated documented field keeps its first value.
-    pub fn from_pairs(pairs: Vec<(String, String)>) -> Result<Self, CallbackError> {
+    /// Types the decoded form pairs, once their signature held. A repeated documented field
+    /// keeps its first value.
+    pub fn from_verified(pairs: Verified<Vec<(String, String)>>) -> Result<Self, CallbackError> {
         let mut fields = Fields::default();
-        for (key, value) in pairs {
+        for (key, value) in pairs.into_inner() {
             let slot = match key.as_str() {
                 "ReservationSid" => &mut fields.reservation_sid,
                 "TaskSid" => &mut fields.task_sid,
@@ -158,7 +161,8 @@ mod tests {
             ("TaskAttributes", r#"{"language":"es"}"#),
             ("Unknown", "x"),
         ]);
-        let callback = AssignmentCallback::from_pairs(pairs(&list)).unwrap();
+        let callback =
+            AssignmentCallback::from_verified(Verified::unchecked(pairs(&list))).unwrap();
         assert_eq!(callback.task_age, Some(42.0));
         assert_eq!(callback.task_priority, Some(5.0));
         assert_eq!(callback.task_attributes["language"], "es");
@@ -170,7 +174,7 @@ mod tests {
         for name in ["ReservationSid", "TaskSid", "WorkerSid", "WorkspaceSid"] {
             let list: Vec<_> = minimal().into_iter().filter(|(k, _)| *k != name).collect();
             assert_eq!(
-                AssignmentCallback::from_pairs(pairs(&list)),
+                AssignmentCallback::from_verified(Verified::unchecked(pairs(&list))),
                 Err(CallbackError::Missing(name)),
                 "{name}"
             );
@@ -182,7 +186,8 @@ mod tests {
         for bad in ["[1,2]", "\"text\"", "{not json", "{\"a\":"] {
             let mut list = minimal();
             list.push(("WorkerAttributes", bad));
-            let error = AssignmentCallback::from_pairs(pairs(&list)).unwrap_err();
+            let error =
+                AssignmentCallback::from_verified(Verified::unchecked(pairs(&list))).unwrap_err();
             assert!(
                 matches!(
                     error,
@@ -201,7 +206,7 @@ mod tests {
         let mut list = minimal();
         list.push(("TaskAge", "old"));
         assert_eq!(
-            AssignmentCallback::from_pairs(pairs(&list)),
+            AssignmentCallback::from_verified(Verified::unchecked(pairs(&list))),
             Err(CallbackError::NotANumber("TaskAge"))
         );
     }

@@ -9,7 +9,7 @@ use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 
-use crate::configuration::{ReservationEndpoint, TwilioSettings};
+use crate::settings::{ReservationEndpoint, TwilioSettings};
 
 /// Which Reservation to update: the SIDs from the callback.
 #[derive(Debug, Clone, PartialEq, Eq)]

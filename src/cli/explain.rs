@@ -9,10 +9,11 @@ use serde_json::{Value, json};
 
 use super::{fail, read_form_body};
 use crate::callback::AssignmentCallback;
-use crate::configuration::Settings;
-use crate::form;
+use crate::callback::form;
+use crate::callback::verified::Verified;
 use crate::rules::{self, Decision, Delivery, Trial};
-use crate::twilio_client::{ReservationTarget, reservation_url};
+use crate::settings::Settings;
+use crate::twilio::client::{ReservationTarget, reservation_url};
 
 /// What to print.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -46,8 +47,9 @@ pub fn run(
     };
     let callback = match form::parse(body.as_bytes())
         .map_err(|e| e.to_string())
-        .and_then(|pairs| AssignmentCallback::from_pairs(pairs).map_err(|e| e.to_string()))
-    {
+        .and_then(|pairs| {
+            AssignmentCallback::from_verified(Verified::unchecked(pairs)).map_err(|e| e.to_string())
+        }) {
         Ok(callback) => callback,
         Err(error) => return fail(&format!("the callback cannot be read: {error}")),
     };

@@ -341,7 +341,7 @@ fn invalid(key: &'static str, problem: &str) -> SettingsError {
 }
 
 fn check_http_url(key: &'static str, value: &str) -> Result<(), SettingsError> {
-    match reqwest::Url::parse(value) {
+    match url::Url::parse(value) {
         Ok(url) if matches!(url.scheme(), "http" | "https") && url.has_host() => Ok(()),
         Ok(_) => Err(invalid(
             key,

@@ -1,11 +1,20 @@
-//! The command line: which command to run, with which settings file.
+//! The command line: which command to run, with which settings file. Each command returns the
+//! process's exit code and prints its own output; problems go to stderr, one per line.
 
-use std::path::PathBuf;
+pub mod check;
+pub mod explain;
+pub mod healthcheck;
+pub mod probe;
+pub mod serve;
+pub mod sign;
+
+use std::io::Read;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
 
-use crate::commands::{self, explain::Output};
+use explain::Output;
 
 /// Answers Twilio TaskRouter assignment callbacks with the instruction your rules choose.
 #[derive(Debug, Parser)]
@@ -54,20 +63,44 @@ impl Cli {
     pub fn run(self) -> ExitCode {
         let config = self.config.as_deref();
         match self.command.unwrap_or(Command::Serve) {
-            Command::Serve => commands::serve::run(config),
-            Command::Check => commands::check::run(config),
+            Command::Serve => serve::run(config),
+            Command::Check => check::run(config),
             Command::Explain {
                 form_file,
                 at,
                 json,
             } => {
                 let output = if json { Output::Json } else { Output::Text };
-                commands::explain::run(config, at.as_deref(), form_file.as_deref(), output)
+                explain::run(config, at.as_deref(), form_file.as_deref(), output)
             }
-            Command::Sign { url, form_file } => {
-                commands::sign::run(config, &url, form_file.as_deref())
-            }
-            Command::Healthcheck => commands::healthcheck::run(config),
+            Command::Sign { url, form_file } => sign::run(config, &url, form_file.as_deref()),
+            Command::Healthcheck => healthcheck::run(config),
         }
     }
+}
+
+/// Prints `error: …` on stderr and fails.
+pub fn fail(error: &dyn std::fmt::Display) -> ExitCode {
+    eprintln!("error: {error}");
+    ExitCode::FAILURE
+}
+
+/// A form body from a file, or from stdin for `-` or no file. Trailing line breaks are
+/// dropped, as `curl --data @file` drops them, so a saved body signs the way it is sent.
+pub fn read_form_body(file: Option<&Path>) -> Result<String, String> {
+    let mut text = String::new();
+    match file {
+        Some(path) if path != Path::new("-") => {
+            text = std::fs::read_to_string(path)
+                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        }
+        _ => {
+            std::io::stdin()
+                .read_to_string(&mut text)
+                .map_err(|e| format!("cannot read standard input: {e}"))?;
+        }
+    }
+    let trimmed = text.trim_end_matches(['\r', '\n']).len();
+    text.truncate(trimmed);
+    Ok(text)
 }

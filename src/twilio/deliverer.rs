@@ -13,8 +13,9 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use crate::instruction::InstructionKind;
-use crate::metrics::Metrics;
-use crate::twilio_client::{AttemptError, Landed, ReservationTarget, TwilioClient};
+use crate::telemetry::events::{UpdateEnded, UpdateOutcome};
+use crate::telemetry::metrics::Metrics;
+use crate::twilio::client::{AttemptError, Landed, ReservationTarget, TwilioClient};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// Less time than this left before the deadline is not worth a request: it could not get
@@ -57,7 +58,7 @@ pub struct Deliverer {
     idle: Arc<Notify>,
     limits: Limits,
     metrics: Arc<Metrics>,
-    /// The delivery thread's runtime ([`crate::delivery_runtime`]). Not actix's per-worker
+    /// The delivery thread's runtime ([`crate::twilio::runtime`]). Not actix's per-worker
     /// runtimes: those are dropped, with every task on them, when the listeners stop, and
     /// updates must outlive that to be drained at shutdown.
     runtime: tokio::runtime::Handle,
@@ -112,16 +113,9 @@ impl Deliverer {
                 (n < self.limits.max_pending).then_some(n + 1)
             });
         let Ok(before) = taken else {
-            self.metrics.update_ended("dropped");
-            tracing::error!(
-                reservation_sid = %update.target.reservation_sid,
-                rule = %update.rule,
-                instruction = update.instruction.name(),
-                outcome = "dropped",
-                "reservation update dropped: {} updates already pending",
-                self.limits.max_pending
-            );
-            return Err(Full(self.limits.max_pending));
+            let max_pending = self.limits.max_pending;
+            ended(&update, 0, UpdateOutcome::Dropped { max_pending }).emit(&self.metrics);
+            return Err(Full(max_pending));
         };
         self.metrics.updates_pending(before + 1);
         let guard = PendingGuard {
@@ -166,8 +160,9 @@ impl Deliverer {
                 // The semaphore is never closed, so waiting ends in a permit or the deadline.
                 Ok(Ok(permit)) if remaining >= MIN_ATTEMPT => permit,
                 _ => {
-                    self.metrics.update_ended("expired");
-                    return log_expired(&update, attempts, "no turn came before the deadline");
+                    let last_error = "no turn came before the deadline";
+                    let outcome = UpdateOutcome::Expired { last_error };
+                    return ended(&update, attempts, outcome).emit(&self.metrics);
                 }
             };
             attempts += 1;
@@ -180,27 +175,31 @@ impl Deliverer {
             drop(permit);
             let (reason, retry_after) = match result {
                 Ok(landed) => {
-                    self.metrics.update_ended("landed");
-                    self.metrics.update_landed(started.elapsed());
-                    return log_landed(&update, attempts, started.elapsed(), landed);
+                    let unconfirmed = match landed {
+                        Landed::Unconfirmed { status } => Some(status),
+                        Landed::Confirmed => None,
+                    };
+                    let latency = started.elapsed();
+                    let outcome = UpdateOutcome::Landed {
+                        latency,
+                        unconfirmed,
+                    };
+                    return ended(&update, attempts, outcome).emit(&self.metrics);
                 }
                 Err(AttemptError::Retryable {
                     reason,
                     retry_after,
                 }) => (reason, retry_after),
                 Err(error) => {
-                    let outcome = match error {
-                        AttemptError::MovedOn { .. } => "moved_on",
-                        _ => "final_error",
-                    };
-                    self.metrics.update_ended(outcome);
-                    return log_final(&update, attempts, &error);
+                    return ended(&update, attempts, final_outcome(&error)).emit(&self.metrics);
                 }
             };
             let wait = retry_after.unwrap_or_else(|| backoff(attempts));
             if Instant::now() + wait >= deadline {
-                self.metrics.update_ended("expired");
-                return log_expired(&update, attempts, &reason);
+                let outcome = UpdateOutcome::Expired {
+                    last_error: &reason,
+                };
+                return ended(&update, attempts, outcome).emit(&self.metrics);
             }
             tracing::debug!(
                 reservation_sid = %update.target.reservation_sid,
@@ -224,72 +223,37 @@ fn backoff(attempts: u32) -> Duration {
     Duration::from_millis(fastrand::u64(millis / 2..=millis))
 }
 
-fn log_landed(update: &Update, attempts: u32, latency: Duration, landed: Landed) {
-    if let Landed::Unconfirmed { status } = landed {
-        // Not retried: the update may well have been applied. But Twilio always answers
-        // with the Reservation, so something else answered: a proxy, or a wrong
-        // `twilio.api_base_url`.
-        tracing::warn!(
-            reservation_sid = %update.target.reservation_sid,
-            status,
-            "Twilio's answer to a reservation update was a success status without the \
-             Reservation: check twilio.api_base_url and any proxy in between"
-        );
-    }
-    tracing::info!(
-        reservation_sid = %update.target.reservation_sid,
-        rule = %update.rule,
-        instruction = update.instruction.name(),
-        outcome = "landed",
+/// The event for `update`, ended after `attempts` requests.
+fn ended<'a>(update: &'a Update, attempts: u32, outcome: UpdateOutcome<'a>) -> UpdateEnded<'a> {
+    UpdateEnded {
+        reservation_sid: &update.target.reservation_sid,
+        rule: &update.rule,
+        instruction: update.instruction.name(),
         attempts,
-        latency_ms = latency.as_millis() as u64,
-        "reservation update landed"
-    );
+        outcome,
+    }
 }
 
-fn log_final(update: &Update, attempts: u32, error: &AttemptError) {
+/// How an attempt that will not be retried ended the update.
+fn final_outcome(error: &AttemptError) -> UpdateOutcome<'_> {
     match error {
-        AttemptError::MovedOn { status, message } => tracing::info!(
-            reservation_sid = %update.target.reservation_sid,
-            rule = %update.rule,
-            instruction = update.instruction.name(),
-            outcome = "moved_on",
-            attempts,
-            status,
-            message = %message,
-            "reservation update not applied: the reservation has moved on"
-        ),
+        AttemptError::MovedOn { status, message } => UpdateOutcome::MovedOn {
+            status: *status,
+            message,
+        },
         AttemptError::Final {
             status,
             code,
             message,
             more_info,
-        } => tracing::error!(
-            reservation_sid = %update.target.reservation_sid,
-            rule = %update.rule,
-            instruction = update.instruction.name(),
-            outcome = "final_error",
-            attempts,
-            status,
-            code = code.unwrap_or_default(),
-            message = message.as_deref().unwrap_or(""),
-            more_info = more_info.as_deref().unwrap_or(""),
-            "reservation update refused by Twilio"
-        ),
-        AttemptError::Retryable { reason, .. } => log_expired(update, attempts, reason),
+        } => UpdateOutcome::FinalError {
+            status: *status,
+            code: *code,
+            message: message.as_deref(),
+            more_info: more_info.as_deref(),
+        },
+        AttemptError::Retryable { reason, .. } => UpdateOutcome::Expired { last_error: reason },
     }
-}
-
-fn log_expired(update: &Update, attempts: u32, last_error: &str) {
-    tracing::error!(
-        reservation_sid = %update.target.reservation_sid,
-        rule = %update.rule,
-        instruction = update.instruction.name(),
-        outcome = "expired",
-        attempts,
-        last_error = %last_error,
-        "reservation update expired: its deadline passed before it landed"
-    );
 }
 
 #[cfg(test)]

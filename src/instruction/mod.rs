@@ -4,7 +4,13 @@
 //! its key in the callback JSON), what values it may hold, and its name in the REST API's
 //! form (`reference/taskrouter.md` §2.9 and §3.3; `twilio_taskrouter_v1.json`).
 
+pub mod inline;
+mod rendered;
+pub mod rest_form;
+
 use std::fmt;
+
+pub use rendered::Rendered;
 
 /// What the service tells TaskRouter to do with a Reservation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -284,9 +290,10 @@ pub fn is_sid(value: &str, prefix: &str) -> bool {
         && value[2..].bytes().all(|b| b.is_ascii_hexdigit())
 }
 
-/// Whether `value` is an absolute http(s) URL with a host.
+/// Whether `value` is an absolute http(s) URL with a host (WHATWG parsing, as reqwest and
+/// Twilio's own URL handling do: the `url` crate, the one reqwest re-exports).
 pub fn is_http_url(value: &str) -> bool {
-    reqwest::Url::parse(value)
+    url::Url::parse(value)
         .map(|url| matches!(url.scheme(), "http" | "https") && url.has_host())
         .unwrap_or(false)
 }

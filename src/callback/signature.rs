@@ -13,6 +13,8 @@ use secrecy::{ExposeSecret, SecretString};
 use sha1::Sha1;
 use sha2::{Digest, Sha256};
 
+use super::verified::Verified;
+
 type HmacSha1 = Hmac<Sha1>;
 
 /// Why a signature was refused. Never carries the signature or any key.
@@ -170,13 +172,22 @@ impl Verifier {
         }
     }
 
+    /// Checks the signature of a form callback; the pairs come back [`Verified`] when it
+    /// holds, and are dropped when it does not.
     pub fn verify(
         &self,
         query: Option<&str>,
-        payload: Payload<'_>,
+        pairs: Vec<(String, String)>,
         header: Option<&str>,
-    ) -> Result<(), SignatureError> {
-        verify(&self.tokens, &self.urls, query, payload, header)
+    ) -> Result<Verified<Vec<(String, String)>>, SignatureError> {
+        verify(
+            &self.tokens,
+            &self.urls,
+            query,
+            Payload::Form(&pairs),
+            header,
+        )?;
+        Ok(Verified::checked(pairs))
     }
 }
 

@@ -1,0 +1,166 @@
+//! Building the service from its settings, and running it: the rules, the REST deliverer,
+//! the shared state and both listeners; SIGHUP reloads, and the drain at shutdown.
+
+mod reload;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use actix_web::dev::Server;
+use arc_swap::ArcSwap;
+
+use crate::callback::signature::Verifier;
+use crate::dedupe::RecentDecisions;
+use crate::http::server::{self, BindError};
+use crate::rules::{self, RulesError};
+use crate::settings::Settings;
+use crate::state::AppState;
+use crate::telemetry::metrics::Metrics;
+use crate::twilio::client::{ClientError, TwilioClient};
+use crate::twilio::deliverer::{Deliverer, Limits};
+use crate::twilio::runtime::DeliveryRuntime;
+
+/// Why the service could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartupError {
+    #[error(transparent)]
+    Rules(#[from] RulesError),
+    #[error(transparent)]
+    Client(#[from] ClientError),
+    #[error("cannot start the REST delivery thread: {0}")]
+    DeliveryThread(std::io::Error),
+    #[error(transparent)]
+    Bind(#[from] BindError),
+}
+
+/// Distinct Reservations remembered for de-duplication. Only REST decisions are kept, for
+/// `twilio.update_deadline_secs`; a few hundred bytes each.
+const RECENT_CAPACITY: usize = 50_000;
+
+/// The running service: the callback listener, the admin listener, and the deliverer of
+/// REST updates.
+pub struct Application {
+    port: u16,
+    admin_port: u16,
+    servers: Vec<Server>,
+    state: Arc<AppState>,
+    grace: Duration,
+    max_connections: usize,
+    /// Declared last: dropped after everything that may still hand it an update.
+    _delivery_runtime: Option<DeliveryRuntime>,
+}
+
+impl Application {
+    /// Loads the rules, binds both listeners (port 0 picks a free port) and prepares the
+    /// servers. Nothing is served until [`Application::run_until_stopped`].
+    pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        let rules = rules::load(&settings.rules.path)?;
+        for warning in &rules.warnings {
+            tracing::warn!(file = %settings.rules.path.display(), "{warning}");
+        }
+        let verifier = if settings.callback.verify_signature {
+            Some(Verifier::new(
+                &settings.callback.public_url,
+                settings.signing_tokens(),
+            ))
+        } else {
+            tracing::warn!(
+                "callback.verify_signature = false: callbacks are NOT checked to come from \
+                 Twilio; never run like this where the internet can reach the service"
+            );
+            None
+        };
+        tracing::info!(
+            rules = rules.len(),
+            file = %settings.rules.path.display(),
+            "rules loaded"
+        );
+        let metrics = Arc::new(Metrics::new());
+        metrics.rules_loaded(rules.rules().count());
+        let (deliverer, delivery_runtime) = match TwilioClient::new(&settings.twilio) {
+            Ok(client) => {
+                let runtime = DeliveryRuntime::start().map_err(StartupError::DeliveryThread)?;
+                let deliverer = Deliverer::new(
+                    client,
+                    Limits {
+                        max_in_flight: settings.twilio.max_in_flight,
+                        max_pending: settings.twilio.max_pending_updates,
+                        deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
+                    },
+                    metrics.clone(),
+                    runtime.handle(),
+                );
+                (Some(deliverer), Some(runtime))
+            }
+            // Only an error when a rule needs it: inline-only deployments need no REST
+            // credentials.
+            Err(error) if rules.uses_rest() => return Err(error.into()),
+            Err(_) => (None, None),
+        };
+        let state = Arc::new(AppState {
+            rules: ArcSwap::from_pointee(rules),
+            rules_path: settings.rules.path.clone(),
+            verifier,
+            max_body_bytes: settings.callback.max_body_bytes,
+            deliverer,
+            recent: RecentDecisions::new(
+                RECENT_CAPACITY,
+                Duration::from_secs(settings.twilio.update_deadline_secs),
+            ),
+            metrics,
+        });
+        let listeners = server::listen(settings, state.clone())?;
+        Ok(Self {
+            port: listeners.port,
+            admin_port: listeners.admin_port,
+            servers: listeners.servers,
+            state,
+            grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+            max_connections: listeners.max_connections,
+            _delivery_runtime: delivery_runtime,
+        })
+    }
+
+    /// The callback listener's port (useful when the settings asked for port 0).
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn admin_port(&self) -> u16 {
+        self.admin_port
+    }
+
+    /// Connections the callback listener holds open at once: `server.max_connections`
+    /// rounded up to a multiple of the worker count, since actix bounds each worker.
+    pub fn max_connections(&self) -> usize {
+        self.max_connections
+    }
+
+    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
+    /// and pending REST updates land, each for up to `server.shutdown_grace_secs`.
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        // Both listeners must be polled at once: spawn every server before awaiting any.
+        let servers: Vec<_> = self.servers.into_iter().map(tokio::spawn).collect();
+        let reloader = tokio::spawn(reload::on_sighup(self.state.clone()));
+        for server in servers {
+            server.await.map_err(std::io::Error::other)??;
+        }
+        reloader.abort();
+        if let Some(deliverer) = &self.state.deliverer {
+            let pending = deliverer.pending();
+            if pending > 0 {
+                tracing::info!(pending, "waiting for pending reservation updates");
+            }
+            let left = deliverer.drain(self.grace).await;
+            if left > 0 {
+                tracing::error!(
+                    left,
+                    "stopping with reservation updates undelivered: the grace period ended"
+                );
+            } else if pending > 0 {
+                tracing::info!("every pending reservation update ended");
+            }
+        }
+        Ok(())
+    }
+}

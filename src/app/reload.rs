@@ -1,0 +1,28 @@
+//! Reloading the rules file on SIGHUP, for as long as the service runs.
+
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::state::AppState;
+use crate::telemetry::events::{RulesNotReloaded, RulesReloaded};
+
+/// Re-reads the rules file on every SIGHUP. Rules that load are in force at once; otherwise
+/// the rules in force stay, and every problem is logged.
+pub async fn on_sighup(state: Arc<AppState>) {
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::error!("cannot listen for SIGHUP: rules can only change with a restart");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        let file = state.rules_path.display().to_string();
+        match state.reload_rules() {
+            Ok(rules) => RulesReloaded { file: &file, rules }.emit(&state.metrics),
+            Err(error) => RulesNotReloaded {
+                file: &file,
+                problems: &error.problems,
+            }
+            .emit(&state.metrics),
+        }
+    }
+}

@@ -1,5 +1,0 @@
-//! HTTP handlers.
-
-pub mod assignment;
-pub mod health;
-pub mod metrics;

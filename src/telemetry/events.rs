@@ -1,0 +1,258 @@
+//! The service's operational events, one type each: emitting one writes its log line and
+//! updates its counters together, so a new outcome is one edit here and an event can never be
+//! logged without being counted, or counted without being logged.
+//!
+//! Events carry plain values (strings, numbers, labels), not the types of the modules that
+//! emit them, so that telemetry depends on nothing above it.
+
+use std::fmt::Display;
+use std::sync::Arc;
+use std::time::Duration;
+
+use super::metrics::{CallbackLabels, Metrics};
+
+/// A callback answered with an instruction (or `{}`), for the first time or as a duplicate.
+#[derive(Debug)]
+pub struct CallbackAnswered<'a> {
+    pub request_id: &'a str,
+    pub task_sid: &'a str,
+    pub reservation_sid: &'a str,
+    pub worker_sid: &'a str,
+    pub rule: &'a Arc<String>,
+    pub instruction: &'static str,
+    pub delivery: &'static str,
+    /// `answered`, or `duplicate` for a Reservation already decided.
+    pub outcome: &'static str,
+    pub took: Duration,
+}
+
+impl CallbackAnswered<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        // The callback's span is made once its fields are known, so it is formatted once.
+        tracing::info_span!(
+            "callback",
+            request_id = self.request_id,
+            task_sid = self.task_sid,
+            reservation_sid = self.reservation_sid,
+            worker_sid = self.worker_sid,
+            rule = self.rule.as_str(),
+            instruction = self.instruction,
+            delivery = self.delivery,
+            outcome = self.outcome,
+        )
+        .in_scope(|| tracing::info!("callback answered"));
+        let labels = CallbackLabels {
+            rule: self.rule.clone(),
+            instruction: self.instruction,
+            delivery: self.delivery,
+            outcome: self.outcome,
+        };
+        metrics.callback(&labels, self.took);
+    }
+}
+
+/// A callback refused before it got an instruction.
+pub struct CallbackRefused<'a> {
+    pub request_id: &'a str,
+    /// The refusal's fixed label (`forbidden`, `bad_request`, …): the span's `outcome` and
+    /// the metrics label.
+    pub outcome: &'static str,
+    /// What was wrong, in one line; never a signature, a token or the body.
+    pub reason: &'a dyn Display,
+    /// For a refused signature, why (`missing`, `malformed`, `mismatch`, …).
+    pub signature_failure: Option<&'static str>,
+    pub took: Duration,
+}
+
+impl CallbackRefused<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        tracing::info_span!(
+            "callback",
+            request_id = self.request_id,
+            outcome = self.outcome
+        )
+        .in_scope(|| tracing::warn!(reason = %self.reason, "callback refused"));
+        if let Some(reason) = self.signature_failure {
+            metrics.signature_failure(reason);
+        }
+        let labels = CallbackLabels {
+            rule: Arc::default(),
+            instruction: "",
+            delivery: "",
+            outcome: self.outcome,
+        };
+        metrics.callback(&labels, self.took);
+    }
+}
+
+/// A Reservation update that ended, one way or another.
+#[derive(Debug)]
+pub struct UpdateEnded<'a> {
+    pub reservation_sid: &'a str,
+    pub rule: &'a str,
+    pub instruction: &'static str,
+    /// Requests sent to Twilio for it.
+    pub attempts: u32,
+    pub outcome: UpdateOutcome<'a>,
+}
+
+/// How a Reservation update ended. Each variant is one value of the `rest_updates` counter's
+/// `outcome` label.
+#[derive(Debug)]
+pub enum UpdateOutcome<'a> {
+    /// Twilio took it. `unconfirmed` holds the status of a success answer that was not the
+    /// Reservation (a proxy, or a wrong `twilio.api_base_url`, answered instead).
+    Landed {
+        latency: Duration,
+        unconfirmed: Option<u16>,
+    },
+    /// Twilio says the Reservation is no longer pending: TaskRouter has moved on.
+    MovedOn { status: u16, message: &'a str },
+    /// Twilio refused it, and another try would get the same answer.
+    FinalError {
+        status: u16,
+        code: Option<i64>,
+        message: Option<&'a str>,
+        more_info: Option<&'a str>,
+    },
+    /// Its deadline passed before it landed.
+    Expired { last_error: &'a str },
+    /// Never started: `max_pending` updates were already pending.
+    Dropped { max_pending: usize },
+}
+
+impl UpdateOutcome<'_> {
+    /// The `outcome` label of the log line and of the counter.
+    pub fn label(&self) -> &'static str {
+        match self {
+            UpdateOutcome::Landed { .. } => "landed",
+            UpdateOutcome::MovedOn { .. } => "moved_on",
+            UpdateOutcome::FinalError { .. } => "final_error",
+            UpdateOutcome::Expired { .. } => "expired",
+            UpdateOutcome::Dropped { .. } => "dropped",
+        }
+    }
+}
+
+impl UpdateEnded<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        let outcome = self.outcome.label();
+        metrics.update_ended(outcome);
+        let (reservation_sid, rule, instruction, attempts) = (
+            self.reservation_sid,
+            self.rule,
+            self.instruction,
+            self.attempts,
+        );
+        match self.outcome {
+            UpdateOutcome::Landed {
+                latency,
+                unconfirmed,
+            } => {
+                metrics.update_landed(latency);
+                if let Some(status) = unconfirmed {
+                    // Not retried: the update may well have been applied. But Twilio always
+                    // answers with the Reservation, so something else answered.
+                    tracing::warn!(
+                        reservation_sid = %reservation_sid,
+                        status,
+                        "Twilio's answer to a reservation update was a success status without \
+                         the Reservation: check twilio.api_base_url and any proxy in between"
+                    );
+                }
+                tracing::info!(
+                    reservation_sid = %reservation_sid,
+                    rule = %rule,
+                    instruction,
+                    outcome,
+                    attempts,
+                    latency_ms = latency.as_millis() as u64,
+                    "reservation update landed"
+                );
+            }
+            UpdateOutcome::MovedOn { status, message } => tracing::info!(
+                reservation_sid = %reservation_sid,
+                rule = %rule,
+                instruction,
+                outcome,
+                attempts,
+                status,
+                message = %message,
+                "reservation update not applied: the reservation has moved on"
+            ),
+            UpdateOutcome::FinalError {
+                status,
+                code,
+                message,
+                more_info,
+            } => tracing::error!(
+                reservation_sid = %reservation_sid,
+                rule = %rule,
+                instruction,
+                outcome,
+                attempts,
+                status,
+                code = code.unwrap_or_default(),
+                message = message.unwrap_or(""),
+                more_info = more_info.unwrap_or(""),
+                "reservation update refused by Twilio"
+            ),
+            UpdateOutcome::Expired { last_error } => tracing::error!(
+                reservation_sid = %reservation_sid,
+                rule = %rule,
+                instruction,
+                outcome,
+                attempts,
+                last_error = %last_error,
+                "reservation update expired: its deadline passed before it landed"
+            ),
+            UpdateOutcome::Dropped { max_pending } => tracing::error!(
+                reservation_sid = %reservation_sid,
+                rule = %rule,
+                instruction,
+                outcome,
+                "reservation update dropped: {max_pending} updates already pending"
+            ),
+        }
+    }
+}
+
+/// The rules file was read again and its rules are now in force.
+#[derive(Debug)]
+pub struct RulesReloaded<'a> {
+    pub file: &'a str,
+    /// Rules in force, the default included.
+    pub rules: usize,
+}
+
+impl RulesReloaded<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        metrics.rules_loaded(self.rules);
+        metrics.reload("success");
+        tracing::info!(file = %self.file, rules = self.rules, "rules reloaded");
+    }
+}
+
+/// The rules file was read again and refused: the rules in force stay.
+#[derive(Debug)]
+pub struct RulesNotReloaded<'a, P> {
+    pub file: &'a str,
+    pub problems: &'a [P],
+}
+
+impl<P: Display> RulesNotReloaded<'_, P> {
+    pub fn emit(self, metrics: &Metrics) {
+        metrics.reload("failure");
+        for problem in self.problems {
+            tracing::error!(file = %self.file, "{problem}");
+        }
+        tracing::error!(
+            file = %self.file,
+            problems = self.problems.len(),
+            "rules not reloaded: the rules in force stay"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests;

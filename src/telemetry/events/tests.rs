@@ -1,0 +1,236 @@
+//! Each event writes its line and its counters together: checked through the real
+//! subscriber (JSON format) into a captured sink, and the real metrics registry.
+
+use std::io::Write;
+use std::sync::{Arc, Mutex};
+
+use tracing_subscriber::EnvFilter;
+use tracing_subscriber::fmt::MakeWriter;
+
+use super::*;
+use crate::settings::LogFormat;
+use crate::telemetry::subscriber;
+
+/// Log lines written in-process.
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'w> MakeWriter<'w> for Captured {
+    type Writer = Captured;
+
+    fn make_writer(&'w self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+impl Captured {
+    /// One JSON value a line.
+    fn lines(&self) -> Vec<serde_json::Value> {
+        let text = String::from_utf8(self.0.lock().unwrap().clone()).unwrap();
+        text.lines()
+            .map(|line| serde_json::from_str(line).unwrap())
+            .collect()
+    }
+}
+
+/// Runs `emit` under the JSON subscriber; returns the lines and the metrics it left.
+fn capture(emit: impl FnOnce(&Metrics)) -> (Vec<serde_json::Value>, String) {
+    let sink = Captured::default();
+    let metrics = Metrics::new();
+    let subscriber = subscriber(LogFormat::Json, EnvFilter::new("info"), sink.clone());
+    tracing::subscriber::with_default(subscriber, || emit(&metrics));
+    (sink.lines(), metrics.render())
+}
+
+#[test]
+fn an_answered_callback_is_one_line_with_its_span_and_one_count() {
+    let rule = Arc::new("vip".to_owned());
+    let (lines, metrics) = capture(|metrics| {
+        CallbackAnswered {
+            request_id: "req-1",
+            task_sid: "WT1",
+            reservation_sid: "WR1",
+            worker_sid: "WK1",
+            rule: &rule,
+            instruction: "accept",
+            delivery: "inline",
+            outcome: "answered",
+            took: Duration::from_micros(80),
+        }
+        .emit(metrics);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["fields"]["message"], "callback answered");
+    assert_eq!(lines[0]["span"]["reservation_sid"], "WR1");
+    assert_eq!(lines[0]["span"]["rule"], "vip");
+    assert_eq!(lines[0]["span"]["request_id"], "req-1");
+    assert!(
+        metrics.contains(
+            r#"assignment_router_callbacks_total{rule="vip",instruction="accept",delivery="inline",outcome="answered"} 1"#
+        ),
+        "{metrics}"
+    );
+    assert!(metrics.contains("assignment_router_callback_duration_seconds_count 1"));
+}
+
+#[test]
+fn a_refused_signature_is_logged_as_a_warning_and_counted_twice() {
+    let (lines, metrics) = capture(|metrics| {
+        CallbackRefused {
+            request_id: "req-2",
+            outcome: "forbidden",
+            reason: &"the signature does not match",
+            signature_failure: Some("mismatch"),
+            took: Duration::from_micros(30),
+        }
+        .emit(metrics);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(lines[0]["fields"]["reason"], "the signature does not match");
+    assert_eq!(lines[0]["span"]["outcome"], "forbidden");
+    assert!(
+        metrics.contains(r#"assignment_router_signature_failures_total{reason="mismatch"} 1"#),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"outcome="forbidden"} 1"#), "{metrics}");
+}
+
+#[test]
+fn another_refusal_counts_no_signature_failure() {
+    let (_, metrics) = capture(|metrics| {
+        CallbackRefused {
+            request_id: "req-3",
+            outcome: "bad_request",
+            reason: &"the callback has no ReservationSid",
+            signature_failure: None,
+            took: Duration::from_micros(30),
+        }
+        .emit(metrics);
+    });
+    assert!(!metrics.contains("assignment_router_signature_failures_total{"));
+    assert!(metrics.contains(r#"outcome="bad_request"} 1"#), "{metrics}");
+}
+
+#[test]
+fn every_update_outcome_has_its_level_label_and_count() {
+    let cases: Vec<(UpdateOutcome<'static>, &str, &str)> = vec![
+        (
+            UpdateOutcome::Landed {
+                latency: Duration::from_millis(12),
+                unconfirmed: None,
+            },
+            "INFO",
+            "landed",
+        ),
+        (
+            UpdateOutcome::MovedOn {
+                status: 410,
+                message: "gone",
+            },
+            "INFO",
+            "moved_on",
+        ),
+        (
+            UpdateOutcome::FinalError {
+                status: 400,
+                code: Some(20001),
+                message: Some("bad"),
+                more_info: None,
+            },
+            "ERROR",
+            "final_error",
+        ),
+        (
+            UpdateOutcome::Expired {
+                last_error: "HTTP 503",
+            },
+            "ERROR",
+            "expired",
+        ),
+        (
+            UpdateOutcome::Dropped { max_pending: 7 },
+            "ERROR",
+            "dropped",
+        ),
+    ];
+    for (outcome, level, label) in cases {
+        let (lines, metrics) = capture(|metrics| {
+            UpdateEnded {
+                reservation_sid: "WR9",
+                rule: "rest-rule",
+                instruction: "conference",
+                attempts: 2,
+                outcome,
+            }
+            .emit(metrics);
+        });
+        assert_eq!(lines.len(), 1, "{label}: {lines:?}");
+        assert_eq!(lines[0]["level"], level, "{label}");
+        assert_eq!(lines[0]["fields"]["outcome"], label);
+        assert_eq!(lines[0]["fields"]["reservation_sid"], "WR9");
+        assert!(
+            metrics.contains(&format!(
+                r#"assignment_router_rest_updates_total{{outcome="{label}"}} 1"#
+            )),
+            "{label}: {metrics}"
+        );
+        let timed = metrics.contains("assignment_router_rest_update_duration_seconds_count 1");
+        assert_eq!(timed, label == "landed", "{label}: {metrics}");
+    }
+}
+
+#[test]
+fn an_unconfirmed_landing_also_warns() {
+    let (lines, _) = capture(|metrics| {
+        UpdateEnded {
+            reservation_sid: "WR9",
+            rule: "rest-rule",
+            instruction: "accept",
+            attempts: 1,
+            outcome: UpdateOutcome::Landed {
+                latency: Duration::from_millis(3),
+                unconfirmed: Some(204),
+            },
+        }
+        .emit(metrics);
+    });
+    let levels: Vec<_> = lines.iter().map(|line| line["level"].clone()).collect();
+    assert_eq!(levels, ["WARN", "INFO"]);
+}
+
+#[test]
+fn a_reload_sets_the_rules_gauge_and_counts_its_outcome() {
+    let (lines, metrics) = capture(|metrics| {
+        RulesReloaded {
+            file: "rules.toml",
+            rules: 4,
+        }
+        .emit(metrics);
+        RulesNotReloaded {
+            file: "rules.toml",
+            problems: &["rule `a`: field `when`: oops", "rule `b`: unknown field"],
+        }
+        .emit(metrics);
+    });
+    assert_eq!(lines.len(), 4, "{lines:?}");
+    assert_eq!(lines[0]["fields"]["message"], "rules reloaded");
+    assert_eq!(lines[3]["fields"]["problems"], 2);
+    assert!(
+        metrics.contains("assignment_router_rules_loaded 4"),
+        "{metrics}"
+    );
+    assert!(metrics.contains(r#"assignment_router_rule_reloads_total{outcome="success"} 1"#));
+    assert!(metrics.contains(r#"assignment_router_rule_reloads_total{outcome="failure"} 1"#));
+}
