@@ -1,0 +1,156 @@
+
+use super::*;
+
+fn env(list: &[(&str, &str)]) -> Vec<(String, String)> {
+    list.iter()
+        .map(|(k, v)| (k.to_string(), v.to_string()))
+        .collect()
+}
+
+#[test]
+fn a_settings_file_that_is_not_toml_is_refused_with_where_but_not_the_line() {
+    let dir = std::env::temp_dir().join(format!("settings-syntax-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("settings.toml");
+    std::fs::write(&path, "[twilio]\nauth_token = \"s3cr3t-token\" oops\n").unwrap();
+    let error = Settings::read_with(Some(&path), &[]).unwrap_err();
+    let text = error.to_string();
+    assert!(
+        matches!(error, SettingsError::Syntax { line: 2, .. }),
+        "{text}"
+    );
+    assert!(text.contains("settings.toml, line 2, column "), "{text}");
+    assert!(!text.contains("s3cr3t"), "{text}");
+    assert!(!format!("{error:?}").contains("s3cr3t"));
+    let missing = Settings::read_with(Some(&dir.join("absent.toml")), &[]).unwrap_err();
+    assert!(
+        matches!(missing, SettingsError::Unreadable { .. }),
+        "{missing}"
+    );
+}
+
+fn built_in() -> Option<&'static Path> {
+    // A file that does not set anything beyond the defaults.
+    None
+}
+
+#[test]
+fn environment_overrides_the_defaults_and_twilio_names_are_honoured() {
+    let settings = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "token-a"),
+            ("APP_SERVER__PORT", "9100"),
+            ("APP_CALLBACK__PUBLIC_URL", "https://example.com/x"),
+            ("APP_TWILIO__PREVIOUS_AUTH_TOKENS", "old-1, old-2"),
+            ("APP_RULES__PATH", "somewhere/rules.toml"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.server.port, 9100);
+    assert_eq!(settings.callback.public_url, "https://example.com/x");
+    let tokens: Vec<String> = settings
+        .signing_tokens()
+        .iter()
+        .map(|t| t.expose_secret().to_owned())
+        .collect();
+    assert_eq!(tokens, ["token-a", "old-1", "old-2"]);
+    assert_eq!(settings.rules.path, PathBuf::from("somewhere/rules.toml"));
+}
+
+#[test]
+fn a_missing_auth_token_names_the_variable_to_set() {
+    let error = Settings::load_with(built_in(), &env(&[])).unwrap_err();
+    assert!(matches!(error, SettingsError::MissingAuthToken));
+    assert!(error.to_string().contains("TWILIO_AUTH_TOKEN"));
+}
+
+#[test]
+fn no_token_is_needed_when_signatures_are_not_checked() {
+    let settings = Settings::load_with(
+        built_in(),
+        &env(&[("APP_CALLBACK__VERIFY_SIGNATURE", "false")]),
+    )
+    .unwrap();
+    assert!(!settings.callback.verify_signature);
+}
+
+#[test]
+fn debug_output_hides_every_secret() {
+    let settings = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "very-secret-token"),
+            ("TWILIO_API_KEY", "SK123"),
+            ("TWILIO_API_SECRET", "very-secret-key"),
+            ("APP_TWILIO__PREVIOUS_AUTH_TOKENS", "very-secret-old"),
+        ]),
+    )
+    .unwrap();
+    let printed = format!("{settings:?}");
+    assert!(!printed.contains("very-secret"), "{printed}");
+}
+
+#[test]
+fn connection_limits_default_to_the_shipped_values() {
+    let settings = Settings::load_with(built_in(), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+    assert_eq!(settings.server.request_head_timeout_ms, 5000);
+    assert_eq!(settings.server.keep_alive_secs, 5);
+    assert_eq!(settings.server.max_connections, 10_000);
+}
+
+#[test]
+fn zero_connection_limits_are_refused_naming_the_setting() {
+    for (variable, key) in [
+        (
+            "APP_SERVER__REQUEST_HEAD_TIMEOUT_MS",
+            "server.request_head_timeout_ms",
+        ),
+        ("APP_SERVER__MAX_CONNECTIONS", "server.max_connections"),
+    ] {
+        let error = Settings::load_with(
+            built_in(),
+            &env(&[("TWILIO_AUTH_TOKEN", "t"), (variable, "0")]),
+        )
+        .unwrap_err();
+        assert!(
+            error.to_string().starts_with(&format!("setting `{key}`: ")),
+            "{variable}=0: {error}"
+        );
+    }
+}
+
+#[test]
+fn keep_alive_zero_is_allowed_and_means_one_answer_per_connection() {
+    let settings = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("APP_SERVER__KEEP_ALIVE_SECS", "0"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(settings.server.keep_alive_secs, 0);
+}
+
+#[test]
+fn a_relative_rules_path_in_a_file_is_taken_from_its_folder() {
+    let dir = std::env::temp_dir().join(format!("ar-settings-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("settings.toml");
+    std::fs::write(&file, "[rules]\npath = \"my-rules.toml\"\n").unwrap();
+    let settings = Settings::load_with(Some(&file), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+    assert_eq!(settings.rules.path, dir.join("my-rules.toml"));
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn an_unknown_key_in_the_file_is_refused() {
+    let dir = std::env::temp_dir().join(format!("ar-settings-typo-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("settings.toml");
+    std::fs::write(&file, "[server]\nprot = 1\n").unwrap();
+    let error = Settings::load_with(Some(&file), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap_err();
+    assert!(error.to_string().contains("server.prot"), "{error}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
