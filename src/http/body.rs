@@ -27,7 +27,7 @@ pub fn check_media_type(request: &HttpRequest) -> Result<(), AssignmentError> {
 /// body still trickling in by then can only be a client holding a connection open.
 const BODY_DEADLINE: Duration = Duration::from_secs(5);
 
-/// Reads at most `limit` bytes within [`BODY_DEADLINE`]: a declared length over the limit is
+/// Reads at most `limit` bytes within `BODY_DEADLINE`: a declared length over the limit is
 /// refused before reading, and a body that grows past it is refused as soon as it does.
 pub async fn read(
     request: &HttpRequest,

@@ -5,9 +5,9 @@
 //! and makes a `write` system call for nearly every line: under load that costs more than
 //! answering the callback the line is about. Here a logger only wakes the writer when it is
 //! asleep with nothing to do; a busy writer takes everything written since its last batch at
-//! once, every [`BATCH_INTERVAL`] at most.
+//! once, every `BATCH_INTERVAL` at most.
 //!
-//! Nothing is dropped: when the writer falls more than [`BUFFER_LIMIT`] behind, loggers wait
+//! Nothing is dropped: when the writer falls more than `BUFFER_LIMIT` behind, loggers wait
 //! for it. After the guard is dropped, lines are written straight to stdout.
 
 use std::io::{self, Write};
