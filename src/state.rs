@@ -44,16 +44,12 @@ impl AppState {
                 Ok(rules)
             }
         });
-        match loaded {
-            Ok(rules) => {
-                for warning in &rules.warnings {
-                    tracing::warn!(file = %self.rules_path.display(), "{warning}");
-                }
-                let count = rules.rules().count();
-                self.rules.store(Arc::new(rules));
-                Ok(count)
-            }
-            Err(error) => Err(error),
+        let rules = loaded?;
+        for warning in &rules.warnings {
+            tracing::warn!(file = %self.rules_path.display(), "{warning}");
         }
+        let count = rules.rules().count();
+        self.rules.store(Arc::new(rules));
+        Ok(count)
     }
 }

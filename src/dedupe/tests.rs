@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn remembered(rule: &str) -> Remembered {

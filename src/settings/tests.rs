@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn env(list: &[(&str, &str)]) -> Vec<(String, String)> {

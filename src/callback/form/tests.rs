@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {

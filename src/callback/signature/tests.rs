@@ -1,4 +1,3 @@
-
 use super::*;
 
 #[derive(serde::Deserialize)]

@@ -1,4 +1,3 @@
-
 use super::*;
 use crate::instruction::InstructionKind;
 use serde_json::json;

@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn spec(kind: InstructionKind, key: &str) -> &'static FieldSpec {

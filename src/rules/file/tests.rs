@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn problems(text: &str) -> Vec<String> {

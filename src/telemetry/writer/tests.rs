@@ -1,4 +1,3 @@
-
 use super::*;
 
 /// A `Write` the test can read back after the writer thread has finished.
