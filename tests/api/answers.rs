@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::support::app::*;
 
 #[tokio::test]
 async fn accept_answers_only_the_instruction() {

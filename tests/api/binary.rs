@@ -1,43 +1,12 @@
 //! The released binary as an operator starts it: settings from the environment only,
 //! refusals at start, JSON logs, graceful stop.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
-
-const BINARY: &str = env!("CARGO_BIN_EXE_assignment-router");
-
-/// The binary, run from an empty folder so no settings file is found: only the
-/// environment configures it.
-pub fn command(rules: &str, extra: &[(&str, &str)]) -> Command {
-    command_for(&temp_file("rules.toml", rules), extra)
-}
-
-/// As [`command`], with the rules in a file the test owns (to change it under the service).
-pub fn command_for(rules_file: &std::path::Path, extra: &[(&str, &str)]) -> Command {
-    let mut command = Command::new(BINARY);
-    command
-        .current_dir(rules_file.parent().unwrap())
-        .env_clear()
-        .env("PATH", std::env::var("PATH").unwrap_or_default())
-        .env("APP_RULES__PATH", rules_file)
-        .env("APP_SERVER__PORT", "0")
-        .env("APP_ADMIN__PORT", "0")
-        .env("APP_CALLBACK__PUBLIC_URL", PUBLIC_URL)
-        .env("TWILIO_AUTH_TOKEN", TOKEN);
-    for (key, value) in extra {
-        command.env(key, value);
-    }
-    command
-}
-
-pub fn run_to_end(mut command: Command) -> Output {
-    command.stdin(Stdio::null()).output().unwrap()
-}
+use crate::support::app::*;
+use crate::support::process::{command, run_to_end, start_with_json_logs};
 
 #[test]
 fn a_missing_auth_token_stops_the_start_with_one_line_naming_the_variable() {
@@ -104,108 +73,24 @@ fn rules_without_a_default_are_refused() {
     assert!(stderr.contains("[default] table is required"), "{stderr}");
 }
 
-pub struct Running {
-    pub child: Child,
-    pub port: u16,
-    pub admin_port: u16,
-    pub lines: std::sync::mpsc::Receiver<String>,
-}
-
-impl Drop for Running {
-    /// A failed test must not leave the service running.
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-/// Starts the binary with JSON logs and waits for its `listening` line.
-#[allow(clippy::zombie_processes)] // `Running` kills and reaps the child when dropped
-pub fn start(rules: &str, extra: &[(&str, &str)]) -> Running {
-    start_command(command(rules, extra))
-}
-
-/// Starts this command with JSON logs and waits for its `listening` line.
-#[allow(clippy::zombie_processes)] // `Running` kills and reaps the child when dropped
-pub fn start_command(mut command: Command) -> Running {
-    command
-        .env("APP_LOG__FORMAT", "json")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .stdin(Stdio::null());
-    let mut child = command.spawn().unwrap();
-    let stdout = child.stdout.take().unwrap();
-    let (sender, lines) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-            if sender.send(line).is_err() {
-                break;
-            }
-        }
-    });
-    let deadline = Instant::now() + Duration::from_secs(20);
-    loop {
-        let line = lines
-            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
-            .expect("the service should log that it listens");
-        let entry: Value = serde_json::from_str(&line).expect("every log line is JSON");
-        if entry["fields"]["message"] == "listening" {
-            let port = entry["fields"]["port"].as_u64().unwrap() as u16;
-            let admin_port = entry["fields"]["admin_port"].as_u64().unwrap() as u16;
-            return Running {
-                child,
-                port,
-                admin_port,
-                lines,
-            };
-        }
-    }
-}
-
-pub fn terminate(running: &mut Running) -> std::process::ExitStatus {
-    let status = Command::new("kill")
-        .args(["-TERM", &running.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let deadline = Instant::now() + Duration::from_secs(15);
-    loop {
-        if let Some(status) = running.child.try_wait().unwrap() {
-            return status;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the service did not stop on SIGTERM"
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 #[tokio::test]
 async fn the_binary_answers_logs_one_json_span_per_callback_and_stops_on_sigterm() {
     // Arrange
-    let mut running = start(
+    let mut running = start_with_json_logs(command(
         "[[rules]]\nname = \"spanish\"\nwhen = 'task.language == \"es\"'\ninstruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
         &[],
-    );
+    ));
     let pairs = callback(json!({"language": "es"}), json!({}));
     let signature = sign(TOKEN, PUBLIC_URL, &pairs);
 
     // Act
-    let response = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/assignment", running.port))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", &signature)
-        .body(encode(&pairs))
-        .send()
-        .await
-        .unwrap();
+    let response = running.post(&encode(&pairs), Some(&signature)).await;
     let request_id = response.headers()["x-request-id"]
         .to_str()
         .unwrap()
         .to_owned();
     let answer: Value = response.json().await.unwrap();
-    let status = terminate(&mut running);
+    let status = running.terminate();
 
     // Assert
     assert_eq!(answer, json!({"instruction": "reject"}));
@@ -243,30 +128,25 @@ async fn sigterm_waits_for_a_pending_update_to_land_before_exiting() {
         .mount(&twilio)
         .await;
     let base = twilio.uri();
-    let mut running = start(
+    let mut running = start_with_json_logs(command(
         "[default]\ninstruction = \"accept\"\ndelivery = \"rest\"\n",
         &[
             ("APP_TWILIO__API_BASE_URL", base.as_str()),
-            ("TWILIO_ACCOUNT_SID", "AC0123456789abcdef0123456789abcdef"),
+            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
         ],
-    );
+    ));
     let pairs = default_callback();
     let signature = sign(TOKEN, PUBLIC_URL, &pairs);
 
     // Act
-    let answer: Value = reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/assignment", running.port))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", &signature)
-        .body(encode(&pairs))
-        .send()
+    let answer: Value = running
+        .post(&encode(&pairs), Some(&signature))
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let status = terminate(&mut running);
+    let status = running.terminate();
 
     // Assert
     assert_eq!(answer, json!({}));

@@ -2,120 +2,23 @@
 //! connections opened and never used, more connections than the bound, idle keep-alive.
 //! Each test starts the service with small limits so it ends in a few seconds.
 
-use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::io::AsyncWriteExt;
 use tokio::net::TcpStream;
 use tokio::time::{sleep, timeout};
 
-use crate::helpers::*;
+use crate::support::app::*;
+use crate::support::tcp::*;
 
 const RULES: &str = "[default]\ninstruction = \"accept\"\n";
-
-/// Longer than any wait in these tests: a read still pending by then has hung.
-const HUNG: Duration = Duration::from_secs(10);
 
 /// When a 2 s head timeout may end a connection, measured from the client's side. actix
 /// computes its deadlines from a clock it refreshes every 500 ms, so they can come up to
 /// 500 ms early; actix's own default (5 s) would land past the end of this range.
 const HEAD_TIMEOUT_2S: std::ops::Range<Duration> =
     Duration::from_millis(1400)..Duration::from_millis(4000);
-
-/// An ordinary signed callback, as the bytes TaskRouter would send.
-fn signed_callback() -> Vec<u8> {
-    let pairs = default_callback();
-    let body = encode(&pairs);
-    let signature = sign(TOKEN, PUBLIC_URL, &pairs);
-    format!(
-        "POST /assignment HTTP/1.1\r\nHost: router.example.com\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\n\
-         X-Twilio-Signature: {signature}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    )
-    .into_bytes()
-}
-
-/// One HTTP/1.1 answer as read off the wire.
-#[derive(Debug)]
-struct Answer {
-    status: u16,
-    /// The header lines, lowercased.
-    headers: String,
-    body: String,
-}
-
-/// Reads one whole answer; `None` when the connection ends (closed or reset) before one.
-async fn read_answer(stream: &mut (impl AsyncRead + Unpin)) -> Option<Answer> {
-    let mut received = Vec::new();
-    let mut chunk = [0u8; 4096];
-    let head_end = loop {
-        if let Some(at) = received.windows(4).position(|w| w == b"\r\n\r\n") {
-            break at;
-        }
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => received.extend_from_slice(&chunk[..n]),
-        }
-    };
-    let head = String::from_utf8(received[..head_end].to_vec()).unwrap();
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or_else(|| panic!("not an HTTP answer: {head:?}"));
-    let headers = head.to_lowercase();
-    let length: usize = headers
-        .lines()
-        .find_map(|line| line.strip_prefix("content-length:"))
-        .map_or(0, |value| value.trim().parse().unwrap());
-    let mut body = received[head_end + 4..].to_vec();
-    while body.len() < length {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return None,
-            Ok(n) => body.extend_from_slice(&chunk[..n]),
-        }
-    }
-    Some(Answer {
-        status,
-        headers,
-        body: String::from_utf8(body).unwrap(),
-    })
-}
-
-/// Waits for the server to end the connection; what it sent before, if anything.
-async fn read_until_closed(stream: &mut (impl AsyncRead + Unpin)) -> Vec<u8> {
-    let mut received = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        match stream.read(&mut chunk).await {
-            Ok(0) | Err(_) => return received,
-            Ok(n) => received.extend_from_slice(&chunk[..n]),
-        }
-    }
-}
-
-/// Sends a request head one byte every `every`, never finishing it, until the server closes.
-async fn trickle_head(mut writer: impl AsyncWrite + Unpin, every: Duration) {
-    let head = b"POST /assignment HTTP/1.1\r\nHost: router.example.com\r\nX-Slow: ";
-    for byte in head.iter().chain(std::iter::repeat(&b'a')) {
-        if writer.write_all(&[*byte]).await.is_err() {
-            break;
-        }
-        sleep(every).await;
-    }
-}
-
-/// Sends a signed callback on a new connection and reads the answer.
-async fn answer_to_signed_callback(address: SocketAddr) -> Answer {
-    let mut stream = TcpStream::connect(address).await.unwrap();
-    stream.write_all(&signed_callback()).await.unwrap();
-    timeout(HUNG, read_answer(&mut stream))
-        .await
-        .expect("the callback was never answered")
-        .expect("the connection ended without an answer")
-}
 
 fn assert_accepted(answer: &Answer) {
     assert_eq!(answer.status, 200, "{answer:?}");

@@ -2,32 +2,12 @@
 
 use std::time::{Duration, Instant};
 
-use base64::Engine;
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::helpers::*;
-
-const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
-const WORKER_PATH: &str = "/v1/Workspaces/WS0123456789abcdef0123456789abcdef/Workers/WK0123456789abcdef0123456789abcdef/Reservations/WR0123456789abcdef0123456789abcdef";
-const TASK_PATH: &str = "/v1/Workspaces/WS0123456789abcdef0123456789abcdef/Tasks/WT0123456789abcdef0123456789abcdef/Reservations/WR0123456789abcdef0123456789abcdef";
-
-fn basic(user: &str, password: &str) -> String {
-    let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-    format!("Basic {encoded}")
-}
-
-/// Starts the service with REST credentials pointed at `twilio`.
-async fn spawn_rest_app(rules: &str, twilio: &MockServer, extra: &[(&str, &str)]) -> TestApp {
-    let base = twilio.uri();
-    let mut settings = vec![
-        ("APP_TWILIO__API_BASE_URL", base.as_str()),
-        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-    ];
-    settings.extend_from_slice(extra);
-    spawn_app_with(rules, &settings).await
-}
+use crate::support::app::*;
+use crate::support::twilio::*;
 
 fn rest_rule(instruction_and_fields: &str) -> String {
     format!(
@@ -45,22 +25,6 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
     list.iter()
         .map(|(k, v)| (k.to_string(), v.to_string()))
         .collect()
-}
-
-/// Waits until `twilio` has received `count` requests (or the timeout passes).
-async fn wait_for_requests(twilio: &MockServer, count: usize, timeout: Duration) -> Vec<Request> {
-    let until = Instant::now() + timeout;
-    loop {
-        let received = twilio.received_requests().await.unwrap_or_default();
-        if received.len() >= count || Instant::now() > until {
-            return received;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
-}
-
-fn ok() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(json!({"sid": "WR0123456789abcdef0123456789abcdef"}))
 }
 
 #[tokio::test]
@@ -154,15 +118,18 @@ async fn each_instruction_is_sent_with_the_exact_method_path_auth_headers_and_fo
         // Arrange
         let twilio = MockServer::start().await;
         Mock::given(method("POST"))
-            .and(path(WORKER_PATH))
-            .and(header("Authorization", basic(ACCOUNT_SID, TOKEN).as_str()))
+            .and(path(worker_reservation_path(RESERVATION_SID)))
+            .and(header(
+                "Authorization",
+                basic_authorization(ACCOUNT_SID, TOKEN).as_str(),
+            ))
             .and(header("Content-Type", "application/x-www-form-urlencoded"))
             .and(header("Accept", "application/json"))
             .respond_with(ok())
             .expect(1)
             .mount(&twilio)
             .await;
-        let app = spawn_rest_app(&rest_rule(rule), &twilio, &[]).await;
+        let app = spawn_rest_app(&rest_rule(rule), &twilio.uri(), &[]).await;
 
         // Act
         let answer = instruction_of(app.post_signed(&default_callback()).await).await;
@@ -181,10 +148,10 @@ async fn the_task_endpoint_and_an_api_key_are_used_when_configured() {
     // Arrange
     let twilio = MockServer::start().await;
     Mock::given(method("POST"))
-        .and(path(TASK_PATH))
+        .and(path(task_reservation_path(RESERVATION_SID)))
         .and(header(
             "Authorization",
-            basic("SK0123", "key-secret").as_str(),
+            basic_authorization("SK0123", "key-secret").as_str(),
         ))
         .respond_with(ok())
         .expect(1)
@@ -192,7 +159,7 @@ async fn the_task_endpoint_and_an_api_key_are_used_when_configured() {
         .await;
     let app = spawn_rest_app(
         &rest_rule("instruction = \"accept\""),
-        &twilio,
+        &twilio.uri(),
         &[
             ("APP_TWILIO__RESERVATION_ENDPOINT", "task"),
             ("TWILIO_API_KEY", "SK0123"),
@@ -219,7 +186,7 @@ async fn the_callback_is_answered_before_twilio_answers_the_update() {
         .expect(1)
         .mount(&twilio)
         .await;
-    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio.uri(), &[]).await;
 
     // Act
     let started = Instant::now();
@@ -245,7 +212,7 @@ async fn the_same_reservation_twice_gets_the_same_answer_and_one_update() {
         .expect(1)
         .mount(&twilio)
         .await;
-    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio.uri(), &[]).await;
 
     // Act
     let first = instruction_of(app.post_signed(&default_callback()).await).await;
@@ -266,7 +233,7 @@ async fn inline_rules_send_nothing_to_twilio() {
         .expect(0)
         .mount(&twilio)
         .await;
-    let app = spawn_rest_app("[default]\ninstruction = \"accept\"\n", &twilio, &[]).await;
+    let app = spawn_rest_app("[default]\ninstruction = \"accept\"\n", &twilio.uri(), &[]).await;
     let answer = instruction_of(app.post_signed(&default_callback()).await).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(answer, json!({"instruction": "accept"}));
@@ -281,7 +248,7 @@ async fn a_forged_or_malformed_callback_sends_nothing_to_twilio() {
         .expect(0)
         .mount(&twilio)
         .await;
-    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio.uri(), &[]).await;
     let body = encode(&default_callback());
     assert_refused(app.post_form(&body, None, "").await, 403).await;
     assert_refused(
@@ -297,21 +264,6 @@ async fn a_forged_or_malformed_callback_sends_nothing_to_twilio() {
     assert_refused(app.post_signed(&missing).await, 400).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     twilio.verify().await;
-}
-
-/// Mounts `first` for the first `times` requests, then a 200.
-async fn fail_then_succeed(twilio: &MockServer, first: ResponseTemplate, times: u64) {
-    Mock::given(method("POST"))
-        .respond_with(first)
-        .up_to_n_times(times)
-        .with_priority(1)
-        .mount(twilio)
-        .await;
-    Mock::given(method("POST"))
-        .respond_with(ok())
-        .with_priority(2)
-        .mount(twilio)
-        .await;
 }
 
 #[tokio::test]
@@ -335,7 +287,7 @@ async fn retryable_answers_are_retried_until_the_update_lands_exactly_once() {
         fail_then_succeed(&twilio, first, 1).await;
         let app = spawn_rest_app(
             &rest_rule("instruction = \"accept\""),
-            &twilio,
+            &twilio.uri(),
             &[("APP_TWILIO__REQUEST_TIMEOUT_MS", "500")],
         )
         .await;
@@ -366,14 +318,7 @@ async fn a_refused_connection_is_retried_until_twilio_is_back() {
     let address = reserved.local_addr().unwrap();
     drop(reserved);
     let base = format!("http://{address}");
-    let app = spawn_app_with(
-        &rest_rule("instruction = \"accept\""),
-        &[
-            ("APP_TWILIO__API_BASE_URL", base.as_str()),
-            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-        ],
-    )
-    .await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &base, &[]).await;
 
     // Act
     instruction_of(app.post_signed(&default_callback()).await).await;
@@ -398,18 +343,13 @@ async fn a_twilio_error_answer_is_final_after_exactly_one_attempt() {
     // Arrange
     let twilio = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
-            "code": 20001,
-            "message": "Invalid DequeueFrom",
-            "more_info": "https://www.twilio.com/docs/errors/20001",
-            "status": 400
-        })))
+        .respond_with(twilio_error(400, 20001, "Invalid DequeueFrom"))
         .expect(1)
         .mount(&twilio)
         .await;
     let app = spawn_rest_app(
         &rest_rule("instruction = \"dequeue\"\nfrom = \"+15005550006\""),
-        &twilio,
+        &twilio.uri(),
         &[],
     )
     .await;
@@ -433,7 +373,7 @@ async fn attempts_stop_at_the_update_deadline() {
         .await;
     let app = spawn_rest_app(
         &rest_rule("instruction = \"accept\""),
-        &twilio,
+        &twilio.uri(),
         &[("APP_TWILIO__UPDATE_DEADLINE_SECS", "2")],
     )
     .await;
@@ -461,19 +401,14 @@ async fn no_more_than_max_in_flight_updates_are_out_at_once_and_the_rest_wait_th
         .await;
     let app = spawn_rest_app(
         &rest_rule("instruction = \"accept\""),
-        &twilio,
+        &twilio.uri(),
         &[("APP_TWILIO__MAX_IN_FLIGHT", "2")],
     )
     .await;
 
     // Act
     for n in 0..5 {
-        let mut pairs = default_callback();
-        for (key, value) in &mut pairs {
-            if key == "ReservationSid" {
-                *value = format!("WR{n:032x}");
-            }
-        }
+        let pairs = set_reservation(default_callback(), n);
         assert_eq!(
             instruction_of(app.post_signed(&pairs).await).await,
             json!({})
@@ -494,21 +429,13 @@ async fn rest_updates_are_counted_by_outcome_with_their_attempts() {
     // Arrange: the first attempt fails with 500, the second lands.
     let twilio = MockServer::start().await;
     fail_then_succeed(&twilio, ResponseTemplate::new(500), 1).await;
-    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio, &[]).await;
+    let app = spawn_rest_app(&rest_rule("instruction = \"accept\""), &twilio.uri(), &[]).await;
 
     // Act
     instruction_of(app.post_signed(&default_callback()).await).await;
     wait_for_requests(&twilio, 2, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(200)).await;
-    let metrics = app
-        .client
-        .get(format!("{}/metrics", app.admin_address))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let metrics = app.scrape().await;
 
     // Assert
     for line in [
@@ -517,6 +444,9 @@ async fn rest_updates_are_counted_by_outcome_with_their_attempts() {
         "assignment_router_rest_update_duration_seconds_count 1",
         "assignment_router_rest_updates_in_flight 0",
     ] {
-        assert!(metrics.contains(line), "missing {line:?} in:\n{metrics}");
+        assert!(
+            metrics.text().contains(line),
+            "missing {line:?} in:\n{metrics}"
+        );
     }
 }

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use crate::helpers::*;
+use crate::support::app::*;
 
 async fn holds(expression: &str, task: Value, worker: Value) -> bool {
     let rules = format!(

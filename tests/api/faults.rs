@@ -4,60 +4,27 @@
 //! `max_pending_updates` is held.
 
 use std::ops::Range;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
 use wiremock::matchers::{method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
-use crate::helpers::*;
+use crate::support::app::*;
+use crate::support::metrics::{Outcomes, Scrape};
+use crate::support::twilio::*;
 
-const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 const REST_ACCEPT: &str = "[[rules]]\nname = \"by-rest\"\ndelivery = \"rest\"\ninstruction = \"accept\"\n\n[default]\ninstruction = \"accept\"\n";
 /// TaskRouter gives up on an answer after 5 s; anything near 1 s would already be a fault.
 const PROMPT: Duration = Duration::from_secs(1);
-
-/// Starts the REST-rule service with its Twilio at `base`.
-async fn spawn_rest_app(base: &str, extra: &[(&str, &str)]) -> TestApp {
-    let mut settings = vec![
-        ("APP_TWILIO__API_BASE_URL", base),
-        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
-    ];
-    settings.extend_from_slice(extra);
-    spawn_app_with(REST_ACCEPT, &settings).await
-}
-
-/// A ReservationSid of its own for callback `n`, so that no update is a duplicate.
-fn reservation_sid(n: usize) -> String {
-    format!("WR{n:032x}")
-}
-
-fn reservation_path(n: usize) -> String {
-    format!(
-        "/v1/Workspaces/{WORKSPACE_SID}/Workers/{WORKER_SID}/Reservations/{}",
-        reservation_sid(n)
-    )
-}
-
-fn callback_for(n: usize) -> Vec<(String, String)> {
-    let mut pairs = default_callback();
-    for (key, value) in &mut pairs {
-        if key == "ReservationSid" {
-            *value = reservation_sid(n);
-        }
-    }
-    pairs
-}
 
 /// Posts the callbacks one after another; each must be answered exactly `200 {}` within
 /// [`PROMPT`], however Twilio is doing.
 async fn post_callbacks_answered_at_once(app: &TestApp, numbers: Range<usize>) {
     for n in numbers {
         let started = Instant::now();
-        let response = app.post_signed(&callback_for(n)).await;
+        let response = app
+            .post_signed(&set_reservation(default_callback(), n))
+            .await;
         let status = response.status();
         let content_type = response.headers()["content-type"].clone();
         let body = response.text().await.unwrap();
@@ -69,58 +36,8 @@ async fn post_callbacks_answered_at_once(app: &TestApp, numbers: Range<usize>) {
     }
 }
 
-/// How the service's updates have ended so far, from its `/metrics`.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct Outcomes {
-    landed: u64,
-    final_error: u64,
-    moved_on: u64,
-    expired: u64,
-    dropped: u64,
-}
-
-impl Outcomes {
-    fn total(&self) -> u64 {
-        self.landed + self.final_error + self.moved_on + self.expired + self.dropped
-    }
-}
-
-struct Scrape(String);
-
+/// The series only this file's rules write.
 impl Scrape {
-    /// The value of exactly this series (name and labels), 0 when it was never set.
-    fn value(&self, series: &str) -> u64 {
-        self.0
-            .lines()
-            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
-            .map(|value| value.trim().parse().unwrap())
-            .unwrap_or(0)
-    }
-
-    fn outcomes(&self) -> Outcomes {
-        let of = |outcome: &str| {
-            self.value(&format!(
-                "assignment_router_rest_updates_total{{outcome=\"{outcome}\"}}"
-            ))
-        };
-        Outcomes {
-            landed: of("landed"),
-            final_error: of("final_error"),
-            moved_on: of("moved_on"),
-            expired: of("expired"),
-            dropped: of("dropped"),
-        }
-    }
-
-    /// Requests the service sent to Twilio, by its own count.
-    fn attempts(&self) -> u64 {
-        self.value("assignment_router_rest_update_attempts_total")
-    }
-
-    fn in_flight(&self) -> u64 {
-        self.value("assignment_router_rest_updates_in_flight")
-    }
-
     fn callbacks_answered(&self) -> u64 {
         self.value(
             "assignment_router_callbacks_total{rule=\"by-rest\",instruction=\"accept\",delivery=\"rest\",outcome=\"answered\"}",
@@ -128,84 +45,14 @@ impl Scrape {
     }
 }
 
-async fn scrape(app: &TestApp) -> Scrape {
-    let response = app
-        .client
-        .get(format!("{}/metrics", app.admin_address))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    Scrape(response.text().await.unwrap())
-}
-
-/// Polls `/metrics` until `count` updates have ended (or `timeout` passes).
-async fn wait_for_outcomes(app: &TestApp, count: u64, timeout: Duration) -> Scrape {
-    let until = Instant::now() + timeout;
-    loop {
-        let scrape = scrape(app).await;
-        if scrape.outcomes().total() >= count || Instant::now() > until {
-            return scrape;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-}
-
 /// Requests received for each of `numbers`' Reservations, in order.
 fn per_reservation(received: &[Request], numbers: Range<usize>) -> Vec<usize> {
     numbers
         .map(|n| {
-            let path = reservation_path(n);
+            let path = worker_reservation_path(&reservation_sid(n));
             received.iter().filter(|r| r.url.path() == path).count()
         })
         .collect()
-}
-
-fn ok() -> ResponseTemplate {
-    ResponseTemplate::new(200).set_body_json(serde_json::json!({"sid": reservation_sid(0)}))
-}
-
-/// A Reservation update that must never reach Twilio.
-async fn expect_nothing_for(twilio: &MockServer, numbers: Range<usize>) {
-    for n in numbers {
-        Mock::given(path(reservation_path(n)))
-            .respond_with(ok())
-            .with_priority(1)
-            .expect(0)
-            .named(format!("nothing for update {n}"))
-            .mount(twilio)
-            .await;
-    }
-}
-
-/// Update `n` gets the `n`th answer, and must reach Twilio exactly once (no retry).
-async fn answer_once_each<'a>(
-    twilio: &MockServer,
-    answers: impl Iterator<Item = (&'a str, &'a ResponseTemplate)>,
-) {
-    for (n, (what, answer)) in answers.enumerate() {
-        Mock::given(method("POST"))
-            .and(path(reservation_path(n)))
-            .respond_with(answer.clone())
-            .expect(1)
-            .named(what)
-            .mount(twilio)
-            .await;
-    }
-}
-
-/// A Reservation update that must reach Twilio exactly once, and lands.
-async fn expect_one_landing_for(twilio: &MockServer, numbers: Range<usize>) {
-    for n in numbers {
-        Mock::given(method("POST"))
-            .and(path(reservation_path(n)))
-            .respond_with(ok())
-            .with_priority(1)
-            .expect(1)
-            .named(format!("one landing for update {n}"))
-            .mount(twilio)
-            .await;
-    }
 }
 
 /// 30 callbacks against room for 20: the last 10 cannot be held.
@@ -228,16 +75,18 @@ async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_p
         .named("Twilio down")
         .mount(&twilio)
         .await;
-    let app = spawn_rest_app(&twilio.uri(), DOWN_SETTINGS).await;
+    let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), DOWN_SETTINGS).await;
 
     // Act: all 30 arrive well before any update can give up (its backoff alone outlasts
     // the sending), so exactly the last 10 find no room.
     let sending = Instant::now();
     post_callbacks_answered_at_once(&app, 0..SENT).await;
     let sent_in = sending.elapsed();
-    let ended = wait_for_outcomes(&app, SENT as u64, Duration::from_secs(6)).await;
+    let ended = app
+        .wait_for_outcomes(SENT as u64, Duration::from_secs(6))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
     let received = twilio.received_requests().await.unwrap();
 
     // Assert
@@ -266,7 +115,7 @@ async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_p
     // Act: Twilio is back. Room for 20 again proves the pending count returned to 0.
     expect_one_landing_for(&twilio, SENT..SENT + MAX_PENDING).await;
     post_callbacks_answered_at_once(&app, SENT..SENT + MAX_PENDING).await;
-    let recovered = wait_for_outcomes(&app, 50, Duration::from_secs(5)).await;
+    let recovered = app.wait_for_outcomes(50, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Assert
@@ -293,15 +142,17 @@ async fn while_twilio_refuses_connections_past_the_deadline_callbacks_are_answer
     let reserved = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let address = reserved.local_addr().unwrap();
     drop(reserved);
-    let app = spawn_rest_app(&format!("http://{address}"), DOWN_SETTINGS).await;
+    let app = spawn_rest_app(REST_ACCEPT, &format!("http://{address}"), DOWN_SETTINGS).await;
 
     // Act
     let sending = Instant::now();
     post_callbacks_answered_at_once(&app, 0..SENT).await;
     let sent_in = sending.elapsed();
-    let ended = wait_for_outcomes(&app, SENT as u64, Duration::from_secs(6)).await;
+    let ended = app
+        .wait_for_outcomes(SENT as u64, Duration::from_secs(6))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
 
     // Assert
     assert_eq!(
@@ -333,7 +184,7 @@ async fn while_twilio_refuses_connections_past_the_deadline_callbacks_are_answer
     expect_nothing_for(&twilio, 0..SENT).await;
     expect_one_landing_for(&twilio, SENT..SENT + MAX_PENDING).await;
     post_callbacks_answered_at_once(&app, SENT..SENT + MAX_PENDING).await;
-    let recovered = wait_for_outcomes(&app, 50, Duration::from_secs(5)).await;
+    let recovered = app.wait_for_outcomes(50, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Assert
@@ -373,14 +224,16 @@ async fn a_2xx_counts_as_landed_whatever_its_body_and_is_never_retried() {
     // Arrange
     let twilio = MockServer::start().await;
     answer_once_each(&twilio, cases.iter().map(|(what, answer)| (*what, answer))).await;
-    let app = spawn_rest_app(&twilio.uri(), &[]).await;
+    let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), &[]).await;
 
     // Act
     post_callbacks_answered_at_once(&app, 0..cases.len()).await;
-    let ended = wait_for_outcomes(&app, cases.len() as u64, Duration::from_secs(5)).await;
+    let ended = app
+        .wait_for_outcomes(cases.len() as u64, Duration::from_secs(5))
+        .await;
     // Longer than the first backoff: a retry, were there one, would have arrived.
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
 
     // Assert
     assert_eq!(
@@ -444,13 +297,15 @@ async fn a_4xx_with_a_body_that_is_not_a_twilio_error_is_final_after_one_request
         cases.iter().map(|(what, answer, _)| (*what, answer)),
     )
     .await;
-    let app = spawn_rest_app(&twilio.uri(), &[]).await;
+    let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), &[]).await;
 
     // Act
     post_callbacks_answered_at_once(&app, 0..cases.len()).await;
-    let ended = wait_for_outcomes(&app, cases.len() as u64, Duration::from_secs(5)).await;
+    let ended = app
+        .wait_for_outcomes(cases.len() as u64, Duration::from_secs(5))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
 
     // Assert: every update reached its end (a panic would have left it uncounted).
     assert_eq!(
@@ -492,7 +347,7 @@ async fn a_5xx_with_an_html_body_is_retried_and_lands_exactly_once() {
     let twilio = MockServer::start().await;
     for (n, (what, failure)) in cases.iter().enumerate() {
         Mock::given(method("POST"))
-            .and(path(reservation_path(n)))
+            .and(path(worker_reservation_path(&reservation_sid(n))))
             .respond_with(failure.clone())
             .up_to_n_times(1)
             .with_priority(1)
@@ -501,7 +356,7 @@ async fn a_5xx_with_an_html_body_is_retried_and_lands_exactly_once() {
             .mount(&twilio)
             .await;
         Mock::given(method("POST"))
-            .and(path(reservation_path(n)))
+            .and(path(worker_reservation_path(&reservation_sid(n))))
             .respond_with(ok())
             .with_priority(2)
             .expect(1)
@@ -509,13 +364,15 @@ async fn a_5xx_with_an_html_body_is_retried_and_lands_exactly_once() {
             .mount(&twilio)
             .await;
     }
-    let app = spawn_rest_app(&twilio.uri(), &[]).await;
+    let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), &[]).await;
 
     // Act
     post_callbacks_answered_at_once(&app, 0..cases.len()).await;
-    let ended = wait_for_outcomes(&app, cases.len() as u64, Duration::from_secs(5)).await;
+    let ended = app
+        .wait_for_outcomes(cases.len() as u64, Duration::from_secs(5))
+        .await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
     let received = twilio.received_requests().await.unwrap();
 
     // Assert
@@ -532,95 +389,13 @@ async fn a_5xx_with_an_html_body_is_retried_and_lands_exactly_once() {
     twilio.verify().await;
 }
 
-/// What a stand-in Twilio on raw TCP does with each connection.
-#[derive(Debug, Clone, Copy)]
-enum Misbehaviour {
-    /// Reads the request, answers bytes that are not HTTP, closes.
-    NotHttp,
-    /// Closes each connection as soon as it is accepted.
-    CloseAtOnce,
-    /// Reads the request and never answers, until the client hangs up.
-    NeverAnswer,
-}
-
-/// A TCP server below HTTP; counts the connections it accepted.
-struct RawTwilio {
-    base_url: String,
-    connections: Arc<AtomicUsize>,
-}
-
-impl RawTwilio {
-    async fn start(misbehaviour: Misbehaviour) -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let base_url = format!("http://{}", listener.local_addr().unwrap());
-        let connections = Arc::new(AtomicUsize::new(0));
-        let counted = connections.clone();
-        tokio::spawn(async move {
-            while let Ok((stream, _)) = listener.accept().await {
-                counted.fetch_add(1, Ordering::SeqCst);
-                tokio::spawn(misbehave(stream, misbehaviour));
-            }
-        });
-        Self {
-            base_url,
-            connections,
-        }
-    }
-
-    fn connections(&self) -> usize {
-        self.connections.load(Ordering::SeqCst)
-    }
-}
-
-async fn misbehave(mut stream: TcpStream, misbehaviour: Misbehaviour) {
-    match misbehaviour {
-        Misbehaviour::CloseAtOnce => drop(stream),
-        Misbehaviour::NotHttp => {
-            // The whole request is read first: closing with unread bytes would send a reset,
-            // and the client would see that instead of the garbage.
-            read_request(&mut stream).await;
-            let _ = stream
-                .write_all(b"\x00\x01\x02 SSH-2.0-not-http \xff\xfe\r\n\r\n")
-                .await;
-            let _ = stream.shutdown().await;
-        }
-        Misbehaviour::NeverAnswer => {
-            read_request(&mut stream).await;
-            let mut rest = [0u8; 256];
-            while matches!(stream.read(&mut rest).await, Ok(n) if n > 0) {}
-        }
-    }
-}
-
-/// Reads one HTTP/1.1 request: headers, then `Content-Length` bytes of body.
-async fn read_request(stream: &mut TcpStream) {
-    let mut received = Vec::new();
-    let mut chunk = [0u8; 4096];
-    loop {
-        if let Some(end) = received.windows(4).position(|w| w == b"\r\n\r\n") {
-            let head = String::from_utf8_lossy(&received[..end]).to_ascii_lowercase();
-            let length = head
-                .lines()
-                .find_map(|line| line.strip_prefix("content-length:"))
-                .and_then(|value| value.trim().parse::<usize>().ok())
-                .unwrap_or(0);
-            if received.len() >= end + 4 + length {
-                return;
-            }
-        }
-        match stream.read(&mut chunk).await {
-            Ok(n) if n > 0 => received.extend_from_slice(&chunk[..n]),
-            _ => return,
-        }
-    }
-}
-
 /// Asserts that an update to a Twilio that never answers HTTP is retried until its 1 s
 /// deadline, ends expired, and is not tried again.
 async fn assert_retried_until_expired(misbehaviour: Misbehaviour) {
     // Arrange
     let twilio = RawTwilio::start(misbehaviour).await;
     let app = spawn_rest_app(
+        REST_ACCEPT,
         &twilio.base_url,
         &[("APP_TWILIO__UPDATE_DEADLINE_SECS", "1")],
     )
@@ -628,10 +403,10 @@ async fn assert_retried_until_expired(misbehaviour: Misbehaviour) {
 
     // Act
     post_callbacks_answered_at_once(&app, 0..1).await;
-    let ended = wait_for_outcomes(&app, 1, Duration::from_secs(4)).await;
+    let ended = app.wait_for_outcomes(1, Duration::from_secs(4)).await;
     let connections_at_end = twilio.connections();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
 
     // Assert
     assert_eq!(
@@ -673,6 +448,7 @@ async fn a_twilio_that_never_answers_holds_max_in_flight_connections_until_the_d
     // what must end each attempt.
     let twilio = RawTwilio::start(Misbehaviour::NeverAnswer).await;
     let app = spawn_rest_app(
+        REST_ACCEPT,
         &twilio.base_url,
         &[
             ("APP_TWILIO__UPDATE_DEADLINE_SECS", "1"),
@@ -687,11 +463,11 @@ async fn a_twilio_that_never_answers_holds_max_in_flight_connections_until_the_d
     let started = Instant::now();
     post_callbacks_answered_at_once(&app, 0..8).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let during = scrape(&app).await;
-    let ended = wait_for_outcomes(&app, 8, Duration::from_secs(4)).await;
+    let during = app.scrape().await;
+    let ended = app.wait_for_outcomes(8, Duration::from_secs(4)).await;
     let ended_after = started.elapsed();
     tokio::time::sleep(Duration::from_millis(300)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
 
     // Assert: 2 out at once, 3 waiting their turn, 3 found no room.
     assert_eq!(during.in_flight(), 2);
@@ -725,6 +501,7 @@ async fn an_api_host_that_does_not_resolve_is_retried_until_the_update_expires()
     // Arrange: `.invalid` never resolves (RFC 6761). A short request timeout bounds each
     // attempt even where the resolver times out rather than failing at once.
     let app = spawn_rest_app(
+        REST_ACCEPT,
         "https://api.invalid",
         &[
             ("APP_TWILIO__UPDATE_DEADLINE_SECS", "1"),
@@ -735,9 +512,9 @@ async fn an_api_host_that_does_not_resolve_is_retried_until_the_update_expires()
 
     // Act
     post_callbacks_answered_at_once(&app, 0..1).await;
-    let ended = wait_for_outcomes(&app, 1, Duration::from_secs(4)).await;
+    let ended = app.wait_for_outcomes(1, Duration::from_secs(4)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let settled = scrape(&app).await;
+    let settled = app.scrape().await;
 
     // Assert
     assert_eq!(

@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::support::app::*;
 
 const RULES: &str = "[default]\ninstruction = \"accept\"\n";
 

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use crate::helpers::*;
+use crate::support::app::*;
 
 const RULES: &str = "[default]\ninstruction = \"accept\"\n";
 

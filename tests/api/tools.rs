@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use serde_json::{Value, json};
 
-use crate::binary::{Running, command, command_for, run_to_end, start_command, terminate};
-use crate::helpers::*;
+use crate::support::app::*;
+use crate::support::process::{command, command_for, run_to_end, start_with_json_logs};
 
 const SCHEDULED_RULES: &str = r#"
 [[rules]]
@@ -346,7 +346,7 @@ fn schedules_open_and_close_with_the_local_clock() {
 #[tokio::test]
 async fn sign_output_is_accepted_by_the_service() {
     // Arrange
-    let running = start_command(command("[default]\ninstruction = \"reject\"\n", &[]));
+    let running = start_with_json_logs(command("[default]\ninstruction = \"reject\"\n", &[]));
     let pairs = default_callback();
     let form_file = temp_file("callback.form", &encode(&pairs));
     let mut sign = command("[default]\ninstruction = \"accept\"\n", &[]);
@@ -354,7 +354,7 @@ async fn sign_output_is_accepted_by_the_service() {
     // Act
     let (code, stdout, stderr) = stdout_of(sign);
     let signature = stdout.trim();
-    let response = post_to(&running, &pairs, signature).await;
+    let response = running.post(&encode(&pairs), Some(signature)).await;
     // Assert
     assert_eq!(code, Some(0), "{stderr}");
     assert_eq!(response.status(), 200);
@@ -383,7 +383,7 @@ fn sign_reproduces_the_official_canonical_vector() {
 
 #[test]
 fn healthcheck_passes_against_a_running_service_and_fails_without_one() {
-    let running = start_command(command("[default]\ninstruction = \"accept\"\n", &[]));
+    let running = start_with_json_logs(command("[default]\ninstruction = \"accept\"\n", &[]));
     let port = running.port.to_string();
     let mut up = command(
         "[default]\ninstruction = \"accept\"\n",
@@ -403,55 +403,15 @@ fn healthcheck_passes_against_a_running_service_and_fails_without_one() {
     assert!(stderr.contains("no answer"), "{stderr}");
 }
 
-async fn post_to(
-    running: &Running,
-    pairs: &[(String, String)],
-    signature: &str,
-) -> reqwest::Response {
-    reqwest::Client::new()
-        .post(format!("http://127.0.0.1:{}/assignment", running.port))
-        .header("Content-Type", "application/x-www-form-urlencoded")
-        .header("X-Twilio-Signature", signature)
-        .body(encode(pairs))
-        .send()
-        .await
-        .unwrap()
-}
-
-async fn scrape(running: &Running) -> String {
-    let response = reqwest::get(format!("http://127.0.0.1:{}/metrics", running.admin_port))
-        .await
-        .unwrap();
-    assert_eq!(response.status(), 200);
-    response.text().await.unwrap()
-}
-
-/// The value of the first sample line starting with `prefix`, or 0.
-fn sample(metrics: &str, prefix: &str) -> f64 {
-    metrics
-        .lines()
-        .find(|line| line.starts_with(prefix))
-        .and_then(|line| line.rsplit(' ').next())
-        .and_then(|value| value.parse().ok())
-        .unwrap_or(0.0)
-}
-
-fn hangup(running: &Running) {
-    let status = Command::new("kill")
-        .args(["-HUP", &running.child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-}
-
 #[tokio::test]
 async fn sighup_swaps_in_good_rules_and_keeps_them_when_the_new_file_is_broken() {
     // Arrange: rules A accept.
     let rules_file = temp_file("reload.toml", "[default]\ninstruction = \"accept\"\n");
-    let mut running = start_command(command_for(&rules_file, &[]));
+    let mut running = start_with_json_logs(command_for(&rules_file, &[]));
     let pairs = default_callback();
     let signature = sign(TOKEN, PUBLIC_URL, &pairs);
-    let before: Value = post_to(&running, &pairs, &signature)
+    let before: Value = running
+        .post(&encode(&pairs), Some(&signature))
         .await
         .json()
         .await
@@ -459,27 +419,29 @@ async fn sighup_swaps_in_good_rules_and_keeps_them_when_the_new_file_is_broken()
 
     // Act: rules B reject, then a broken file.
     std::fs::write(&rules_file, "[default]\ninstruction = \"reject\"\n").unwrap();
-    hangup(&running);
+    running.hang_up();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after_b: Value = post_to(&running, &pairs, &signature)
+    let after_b: Value = running
+        .post(&encode(&pairs), Some(&signature))
         .await
         .json()
         .await
         .unwrap();
-    let failures_before = sample(
-        &scrape(&running).await,
-        "assignment_router_rule_reloads_total{outcome=\"failure\"}",
-    );
+    let failures_before = running
+        .scrape()
+        .await
+        .value::<f64>("assignment_router_rule_reloads_total{outcome=\"failure\"}");
     std::fs::write(&rules_file, "[default]\ninstruction = \"nope\"\n").unwrap();
-    hangup(&running);
+    running.hang_up();
     tokio::time::sleep(Duration::from_millis(500)).await;
-    let after_broken: Value = post_to(&running, &pairs, &signature)
+    let after_broken: Value = running
+        .post(&encode(&pairs), Some(&signature))
         .await
         .json()
         .await
         .unwrap();
-    let metrics = scrape(&running).await;
-    terminate(&mut running);
+    let metrics = running.scrape().await;
+    running.terminate();
 
     // Assert
     assert_eq!(before, json!({"instruction": "accept"}));
@@ -490,17 +452,11 @@ async fn sighup_swaps_in_good_rules_and_keeps_them_when_the_new_file_is_broken()
         "the old rules stay"
     );
     assert_eq!(
-        sample(
-            &metrics,
-            "assignment_router_rule_reloads_total{outcome=\"failure\"}"
-        ),
+        metrics.value::<f64>("assignment_router_rule_reloads_total{outcome=\"failure\"}"),
         failures_before + 1.0
     );
     assert_eq!(
-        sample(
-            &metrics,
-            "assignment_router_rule_reloads_total{outcome=\"success\"}"
-        ),
+        metrics.value::<f64>("assignment_router_rule_reloads_total{outcome=\"success\"}"),
         1.0
     );
     let logged: String = running.lines.iter().collect::<Vec<_>>().join("\n");
@@ -514,7 +470,7 @@ async fn sighup_swaps_in_good_rules_and_keeps_them_when_the_new_file_is_broken()
 #[tokio::test]
 async fn metrics_count_callbacks_by_outcome_on_the_admin_listener_only() {
     // Arrange
-    let running = start_command(command(
+    let running = start_with_json_logs(command(
         "[[rules]]\nname = \"es\"\nwhen = 'task.language == \"es\"'\ninstruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
         &[],
     ));
@@ -522,12 +478,25 @@ async fn metrics_count_callbacks_by_outcome_on_the_admin_listener_only() {
     let other = default_callback();
 
     // Act
-    post_to(&running, &spanish, &sign(TOKEN, PUBLIC_URL, &spanish)).await;
-    post_to(&running, &spanish, &sign(TOKEN, PUBLIC_URL, &spanish)).await;
-    post_to(&running, &other, &sign(TOKEN, PUBLIC_URL, &other)).await;
-    post_to(&running, &other, &sign("another-token", PUBLIC_URL, &other)).await;
-    post_to(&running, &other, "bm90IGEgc2lnbmF0dXJlIGF0IGFsbCE=").await;
-    let metrics = scrape(&running).await;
+    running
+        .post(&encode(&spanish), Some(&sign(TOKEN, PUBLIC_URL, &spanish)))
+        .await;
+    running
+        .post(&encode(&spanish), Some(&sign(TOKEN, PUBLIC_URL, &spanish)))
+        .await;
+    running
+        .post(&encode(&other), Some(&sign(TOKEN, PUBLIC_URL, &other)))
+        .await;
+    running
+        .post(
+            &encode(&other),
+            Some(&sign("another-token", PUBLIC_URL, &other)),
+        )
+        .await;
+    running
+        .post(&encode(&other), Some("bm90IGEgc2lnbmF0dXJlIGF0IGFsbCE="))
+        .await;
+    let metrics = running.scrape().await;
     let on_callback_port = reqwest::get(format!("http://127.0.0.1:{}/metrics", running.port))
         .await
         .unwrap()
@@ -535,10 +504,7 @@ async fn metrics_count_callbacks_by_outcome_on_the_admin_listener_only() {
 
     // Assert
     let count = |labels: &str| {
-        sample(
-            &metrics,
-            &format!("assignment_router_callbacks_total{{{labels}}}"),
-        )
+        metrics.value::<f64>(&format!("assignment_router_callbacks_total{{{labels}}}"))
     };
     assert_eq!(
         count("rule=\"es\",instruction=\"reject\",delivery=\"inline\",outcome=\"answered\""),
@@ -554,26 +520,17 @@ async fn metrics_count_callbacks_by_outcome_on_the_admin_listener_only() {
         2.0
     );
     assert_eq!(
-        sample(
-            &metrics,
-            "assignment_router_signature_failures_total{reason=\"mismatch\"}"
-        ),
+        metrics.value::<f64>("assignment_router_signature_failures_total{reason=\"mismatch\"}"),
         1.0
     );
     assert_eq!(
-        sample(
-            &metrics,
-            "assignment_router_signature_failures_total{reason=\"malformed\"}"
-        ),
+        metrics.value::<f64>("assignment_router_signature_failures_total{reason=\"malformed\"}"),
         1.0
     );
     assert_eq!(
-        sample(
-            &metrics,
-            "assignment_router_callback_duration_seconds_count"
-        ),
+        metrics.value::<f64>("assignment_router_callback_duration_seconds_count"),
         5.0
     );
-    assert_eq!(sample(&metrics, "assignment_router_rules_loaded"), 2.0);
+    assert_eq!(metrics.value::<f64>("assignment_router_rules_loaded"), 2.0);
     assert_eq!(on_callback_port, 404);
 }

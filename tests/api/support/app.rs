@@ -1,4 +1,6 @@
-//! Starting the real service on port 0 and talking to it as TaskRouter does.
+//! The service inside the test process, on port 0, and the callbacks TaskRouter would send
+//! it, signed. Most tests need nothing more: it starts in milliseconds, with no binary and
+//! no settings file, and every test signs with the same fixtures.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -14,6 +16,7 @@ pub const TOKEN: &str = "test-auth-token-0123456789abcdef";
 /// from the address the test connects to, as it would in production.
 pub const PUBLIC_URL: &str = "https://router.example.com/assignment";
 
+pub const ACCOUNT_SID: &str = "AC0123456789abcdef0123456789abcdef";
 pub const RESERVATION_SID: &str = "WR0123456789abcdef0123456789abcdef";
 pub const TASK_SID: &str = "WT0123456789abcdef0123456789abcdef";
 pub const WORKER_SID: &str = "WK0123456789abcdef0123456789abcdef";
@@ -86,10 +89,20 @@ pub async fn spawn_app_with(rules: &str, extra: &[(&str, &str)]) -> TestApp {
     }
 }
 
+/// Starts the service with REST credentials and its Twilio at `twilio_base`.
+pub async fn spawn_rest_app(rules: &str, twilio_base: &str, extra: &[(&str, &str)]) -> TestApp {
+    let mut settings = vec![
+        ("APP_TWILIO__API_BASE_URL", twilio_base),
+        ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+    ];
+    settings.extend_from_slice(extra);
+    spawn_app_with(rules, &settings).await
+}
+
 /// The fields TaskRouter sends, with these attributes.
 pub fn callback(task: Value, worker: Value) -> Vec<(String, String)> {
     [
-        ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
+        ("AccountSid", ACCOUNT_SID),
         ("WorkspaceSid", WORKSPACE_SID),
         ("WorkflowSid", "WW0123456789abcdef0123456789abcdef"),
         ("TaskQueueSid", "WQ0123456789abcdef0123456789abcdef"),
@@ -115,6 +128,22 @@ pub fn default_callback() -> Vec<(String, String)> {
         json!({"language": "en", "type": "voice", "call_sid": "CA0123456789abcdef0123456789abcdef"}),
         json!({"skills": ["billing"], "contact_uri": "client:alice"}),
     )
+}
+
+/// The ReservationSid of the `n`th Reservation: a test sending many callbacks gives each its
+/// own, since a repeated one is a duplicate and gets no second update.
+pub fn reservation_sid(n: usize) -> String {
+    format!("WR{n:032x}")
+}
+
+/// The same callback, for the `n`th Reservation (see [`reservation_sid`]).
+pub fn set_reservation(mut pairs: Vec<(String, String)>, n: usize) -> Vec<(String, String)> {
+    for (key, value) in &mut pairs {
+        if key == "ReservationSid" {
+            *value = reservation_sid(n);
+        }
+    }
+    pairs
 }
 
 pub fn encode(pairs: &[(String, String)]) -> String {

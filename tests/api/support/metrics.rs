@@ -1,0 +1,115 @@
+//! The service's `/metrics` page, scraped from the admin listener and read series by series:
+//! what the service did with an update after it answered the callback shows only there.
+
+use std::fmt;
+use std::str::FromStr;
+use std::time::{Duration, Instant};
+
+use super::app::TestApp;
+use super::process::Running;
+
+/// One scrape of `/metrics`.
+pub struct Scrape(String);
+
+impl fmt::Display for Scrape {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+/// How the service's REST updates have ended so far.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Outcomes {
+    pub landed: u64,
+    pub final_error: u64,
+    pub moved_on: u64,
+    pub expired: u64,
+    pub dropped: u64,
+}
+
+impl Outcomes {
+    pub fn total(&self) -> u64 {
+        self.landed + self.final_error + self.moved_on + self.expired + self.dropped
+    }
+}
+
+impl Scrape {
+    pub fn text(&self) -> &str {
+        &self.0
+    }
+
+    /// The value of exactly this series (name and labels), 0 when it was never set.
+    pub fn value<T>(&self, series: &str) -> T
+    where
+        T: FromStr + Default,
+        T::Err: fmt::Debug,
+    {
+        self.0
+            .lines()
+            .find_map(|line| line.strip_prefix(series)?.strip_prefix(' '))
+            .map(|value| value.trim().parse().unwrap())
+            .unwrap_or_default()
+    }
+
+    pub fn outcomes(&self) -> Outcomes {
+        let of = |outcome: &str| {
+            self.value(&format!(
+                "assignment_router_rest_updates_total{{outcome=\"{outcome}\"}}"
+            ))
+        };
+        Outcomes {
+            landed: of("landed"),
+            final_error: of("final_error"),
+            moved_on: of("moved_on"),
+            expired: of("expired"),
+            dropped: of("dropped"),
+        }
+    }
+
+    /// Requests the service sent to Twilio, by its own count.
+    pub fn attempts(&self) -> u64 {
+        self.value("assignment_router_rest_update_attempts_total")
+    }
+
+    pub fn in_flight(&self) -> u64 {
+        self.value("assignment_router_rest_updates_in_flight")
+    }
+}
+
+impl TestApp {
+    pub async fn scrape(&self) -> Scrape {
+        let response = self
+            .client
+            .get(format!("{}/metrics", self.admin_address))
+            .send()
+            .await
+            .unwrap();
+        read(response).await
+    }
+
+    /// Polls `/metrics` until `count` updates have ended (or `timeout` passes).
+    pub async fn wait_for_outcomes(&self, count: u64, timeout: Duration) -> Scrape {
+        let until = Instant::now() + timeout;
+        loop {
+            let scrape = self.scrape().await;
+            if scrape.outcomes().total() >= count || Instant::now() > until {
+                return scrape;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
+
+impl Running {
+    pub async fn scrape(&self) -> Scrape {
+        let response = reqwest::get(format!("{}/metrics", self.admin_address()))
+            .await
+            .unwrap();
+        read(response).await
+    }
+}
+
+async fn read(response: reqwest::Response) -> Scrape {
+    assert_eq!(response.status(), 200);
+    Scrape(response.text().await.unwrap())
+}
