@@ -8,7 +8,7 @@ use std::time::Duration;
 use arc_swap::ArcSwap;
 use assignment_router::callback::AssignmentCallback;
 use assignment_router::callback::form;
-use assignment_router::callback::signature::{self, Payload, Verifier};
+use assignment_router::callback::signature::{self, Payload, SignatureHeader, Verifier};
 use assignment_router::callback::verified::Verified;
 use assignment_router::dedupe::RecentDecisions;
 use assignment_router::pipeline;
@@ -85,7 +85,10 @@ fn state(rules: RuleSet) -> AppState {
     AppState {
         rules: ArcSwap::from_pointee(rules),
         rules_path: "bench.toml".into(),
-        verifier: Some(Verifier::new(URL, vec![SecretString::from(TOKEN)])),
+        verifier: Some(Verifier::new(
+            &[URL.to_owned()],
+            vec![SecretString::from(TOKEN)],
+        )),
         max_body_bytes: 65_536,
         deliverer: None,
         recent: RecentDecisions::new(50_000, Duration::from_secs(120)),
@@ -97,7 +100,7 @@ fn benchmarks(c: &mut Criterion) {
     let pairs = realistic_pairs("q5");
     let body = serde_urlencoded::to_string(&pairs).unwrap_or_default();
     let signature = signature::compute(TOKEN, URL, Payload::Form(&pairs));
-    let verifier = Verifier::new(URL, vec![SecretString::from(TOKEN)]);
+    let verifier = Verifier::new(&[URL.to_owned()], vec![SecretString::from(TOKEN)]);
     let now = Timestamp::now();
 
     c.bench_function("signature check, 1.5 KB callback", |b| {
@@ -105,7 +108,7 @@ fn benchmarks(c: &mut Criterion) {
         // made, and the result dropped, outside the timing.
         b.iter_batched(
             || pairs.clone(),
-            |pairs| verifier.verify(None, black_box(pairs), Some(&signature)),
+            |pairs| verifier.verify(None, black_box(pairs), SignatureHeader::One(&signature)),
             BatchSize::SmallInput,
         )
     });
@@ -131,7 +134,7 @@ fn benchmarks(c: &mut Criterion) {
                 &state,
                 black_box(body.as_bytes()),
                 None,
-                Some(&signature),
+                SignatureHeader::One(&signature),
                 now,
             )
             .map(|answered| answered.answer)

@@ -10,10 +10,11 @@ use bytes::Bytes;
 use jiff::Timestamp;
 
 use crate::callback::form::{self, FormError};
-use crate::callback::signature::SignatureError;
+use crate::callback::signature::{SignatureError, SignatureHeader};
 use crate::callback::verified::Verified;
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::dedupe::Remembered;
+use crate::rules::Skipped;
 use crate::state::AppState;
 use crate::twilio::client::ReservationTarget;
 use crate::twilio::deliverer::Update;
@@ -54,6 +55,9 @@ pub struct Answered {
     /// For a REST rule, the update to [`deliver`]: claimed for this Reservation already, so
     /// it must not be dropped.
     pub update: Option<Update>,
+    /// Rules that matched but were skipped (a template without a usable value), to be
+    /// logged and counted.
+    pub skipped: Vec<Skipped>,
 }
 
 /// Runs one callback's body through the service, at `now` (for schedules).
@@ -61,7 +65,7 @@ pub fn process(
     state: &AppState,
     body: &[u8],
     query: Option<&str>,
-    signature: Option<&str>,
+    signature: SignatureHeader<'_>,
     now: Timestamp,
 ) -> Result<Answered, AssignmentError> {
     let pairs = form::parse(body)?;
@@ -116,6 +120,7 @@ pub fn process(
         delivery,
         outcome: "answered",
         update,
+        skipped: decision.skipped,
     })
 }
 
@@ -147,5 +152,6 @@ fn repeat(previous: Remembered, callback: AssignmentCallback) -> Answered {
         delivery: previous.delivery,
         outcome: "duplicate",
         update: None,
+        skipped: Vec::new(),
     }
 }

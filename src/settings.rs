@@ -27,6 +27,7 @@ const KNOWN_KEYS: &[&str] = &[
     "server.max_connections",
     "callback.path",
     "callback.public_url",
+    "callback.public_urls",
     "callback.verify_signature",
     "callback.max_body_bytes",
     "twilio.account_sid",
@@ -107,6 +108,10 @@ pub struct ServerSettings {
 pub struct CallbackSettings {
     pub path: String,
     pub public_url: String,
+    /// More URLs Twilio may call for this path (the Workflow's fallback URL on another host):
+    /// a callback signed for any of them is accepted.
+    #[serde(deserialize_with = "text_list")]
+    pub public_urls: Vec<String>,
     pub verify_signature: bool,
     pub max_body_bytes: usize,
 }
@@ -259,13 +264,11 @@ impl Settings {
             return Err(invalid("callback.path", "must start with `/`"));
         }
         check_http_url("callback.public_url", &self.callback.public_url)?;
-        if self.callback.public_url.contains('#') {
-            return Err(invalid(
-                "callback.public_url",
-                "must not hold a `#fragment`: Twilio never sends it, so it is not signed",
-            ));
+        for url in &self.callback.public_urls {
+            check_http_url("callback.public_urls", url)?;
         }
         check_http_url("twilio.api_base_url", &self.twilio.api_base_url)?;
+        check_credentials_travel_safely(&self.twilio.api_base_url)?;
         if self.server.request_head_timeout_ms == 0 {
             return Err(invalid(
                 "server.request_head_timeout_ms",
@@ -295,6 +298,15 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+
+    /// Every URL a callback may be signed for: `callback.public_url`, then
+    /// `callback.public_urls`.
+    pub fn callback_urls(&self) -> Vec<String> {
+        std::iter::once(&self.callback.public_url)
+            .chain(&self.callback.public_urls)
+            .cloned()
+            .collect()
     }
 
     /// The tokens a callback signature may be made with: the current one first.
@@ -354,6 +366,29 @@ fn check_http_url(key: &'static str, value: &str) -> Result<(), SettingsError> {
     }
 }
 
+/// REST calls carry the account's credentials (HTTP Basic), so they go over TLS unless the
+/// API is on this machine (a local stand-in, as in the tests).
+fn check_credentials_travel_safely(api_base_url: &str) -> Result<(), SettingsError> {
+    let Ok(url) = url::Url::parse(api_base_url) else {
+        return Ok(());
+    };
+    let loopback = match url.host() {
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        // RFC 6761 reserves the name for the loopback interface.
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        None => false,
+    };
+    if url.scheme() == "http" && !loopback {
+        return Err(invalid(
+            "twilio.api_base_url",
+            "must be https:// (REST calls carry the account's credentials); plain http:// is \
+             allowed only for a loopback address such as 127.0.0.1",
+        ));
+    }
+    Ok(())
+}
+
 fn check_known_keys(layer: &Config, path: &Path) -> Result<(), SettingsError> {
     let table: config::Map<String, config::Value> = layer.clone().try_deserialize()?;
     for (section, value) in table {
@@ -385,7 +420,17 @@ fn optional_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretStrin
 }
 
 /// A list in a file, or one comma-separated string from the environment.
+fn text_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    Ok(list(d)?.collect())
+}
+
+/// A list in a file, or one comma-separated string from the environment.
 fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::Error> {
+    Ok(list(d)?.map(SecretString::from).collect())
+}
+
+/// The items of a list setting, trimmed, empty ones left out.
+fn list<'de, D: Deserializer<'de>>(d: D) -> Result<impl Iterator<Item = String>, D::Error> {
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
@@ -399,9 +444,7 @@ fn secret_list<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SecretString>, D::
     Ok(items
         .into_iter()
         .map(|item| item.trim().to_owned())
-        .filter(|item| !item.is_empty())
-        .map(SecretString::from)
-        .collect())
+        .filter(|item| !item.is_empty()))
 }
 
 #[cfg(test)]

@@ -6,12 +6,12 @@ use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
-use assignment_router::telemetry::metrics::Metrics;
-use assignment_router::pipeline;
+use assignment_router::callback::signature::{SignatureHeader, Verifier};
 use assignment_router::dedupe::RecentDecisions;
+use assignment_router::pipeline;
 use assignment_router::rules::file::parse;
-use assignment_router::callback::signature::Verifier;
 use assignment_router::state::AppState;
+use assignment_router::telemetry::metrics::Metrics;
 use libfuzzer_sys::fuzz_target;
 use secrecy::SecretString;
 
@@ -32,7 +32,7 @@ fn state() -> &'static AppState {
         rules: ArcSwap::from_pointee(parse(RULES).unwrap_or_else(|p| panic!("{p:?}"))),
         rules_path: "fuzz.toml".into(),
         verifier: Some(Verifier::new(
-            "https://router.example.com/assignment",
+            &["https://router.example.com/assignment".to_owned()],
             vec![SecretString::from("fuzz-token")],
         )),
         max_body_bytes: 65_536,
@@ -48,7 +48,7 @@ fuzz_target!(|input: (&[u8], &str, Option<&str>)| {
         state(),
         body,
         query,
-        Some(signature),
+        SignatureHeader::One(signature),
         jiff::Timestamp::now(),
     );
 });

@@ -2,13 +2,16 @@
 //! the shared state and both listeners; SIGHUP reloads, and the drain at shutdown.
 
 mod reload;
+mod signals;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use actix_web::dev::Server;
+use actix_web::dev::{Server, ServerHandle};
 use arc_swap::ArcSwap;
 
+use self::signals::Signals;
+use crate::callback::diagnosis;
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
 use crate::http::server::{self, BindError};
@@ -31,6 +34,8 @@ pub enum StartupError {
     DeliveryThread(std::io::Error),
     #[error(transparent)]
     Bind(#[from] BindError),
+    #[error("cannot listen for signals (SIGTERM, SIGINT, SIGHUP): {0}")]
+    Signals(std::io::Error),
 }
 
 /// Distinct Reservations remembered for de-duplication. Only REST decisions are kept, for
@@ -46,6 +51,7 @@ pub struct Application {
     state: Arc<AppState>,
     grace: Duration,
     max_connections: usize,
+    signals: Signals,
     /// Declared last: dropped after everything that may still hand it an update.
     _delivery_runtime: Option<DeliveryRuntime>,
 }
@@ -59,10 +65,15 @@ impl Application {
             tracing::warn!(file = %settings.rules.path.display(), "{warning}");
         }
         let verifier = if settings.callback.verify_signature {
-            Some(Verifier::new(
-                &settings.callback.public_url,
-                settings.signing_tokens(),
-            ))
+            let urls = settings.callback_urls();
+            for url in urls.iter().filter(|url| url.contains('#')) {
+                tracing::info!(
+                    url = %diagnosis::masked_url(url),
+                    "a callback URL holds a #fragment (Twilio's connection overrides): it is \
+                     left out of the signature, as Twilio leaves it out"
+                );
+            }
+            Some(Verifier::new(&urls, settings.signing_tokens()))
         } else {
             tracing::warn!(
                 "callback.verify_signature = false: callbacks are NOT checked to come from \
@@ -109,6 +120,7 @@ impl Application {
             ),
             metrics,
         });
+        let signals = Signals::register().map_err(StartupError::Signals)?;
         let listeners = server::listen(settings, state.clone())?;
         Ok(Self {
             port: listeners.port,
@@ -117,6 +129,7 @@ impl Application {
             state,
             grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             max_connections: listeners.max_connections,
+            signals,
             _delivery_runtime: delivery_runtime,
         })
     }
@@ -139,12 +152,28 @@ impl Application {
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
     /// and pending REST updates land, each for up to `server.shutdown_grace_secs`.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        let Signals { mut stop, hangup } = self.signals;
+        let handles: Vec<ServerHandle> = self.servers.iter().map(Server::handle).collect();
         // Both listeners must be polled at once: spawn every server before awaiting any.
         let servers: Vec<_> = self.servers.into_iter().map(tokio::spawn).collect();
-        let reloader = tokio::spawn(reload::on_sighup(self.state.clone()));
+        let reloader = tokio::spawn(reload::on_sighup(self.state.clone(), hangup));
+        let stopper = tokio::spawn(async move {
+            let signal = stop.requested().await;
+            tracing::info!(
+                signal,
+                "stopping: no new connections; answers in flight and pending updates finish"
+            );
+            // Each stop is sent at once; both listeners then finish their in-flight requests
+            // for up to `server.shutdown_grace_secs`.
+            let stops: Vec<_> = handles.iter().map(|handle| handle.stop(true)).collect();
+            for stop in stops {
+                stop.await;
+            }
+        });
         for server in servers {
             server.await.map_err(std::io::Error::other)??;
         }
+        stopper.abort();
         reloader.abort();
         if let Some(deliverer) = &self.state.deliverer {
             let pending = deliverer.pending();

@@ -2,18 +2,14 @@
 
 use std::sync::Arc;
 
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::Signal;
 
 use crate::state::AppState;
 use crate::telemetry::events::{RulesNotReloaded, RulesReloaded};
 
 /// Re-reads the rules file on every SIGHUP. Rules that load are in force at once; otherwise
 /// the rules in force stay, and every problem is logged.
-pub async fn on_sighup(state: Arc<AppState>) {
-    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
-        tracing::error!("cannot listen for SIGHUP: rules can only change with a restart");
-        return;
-    };
+pub async fn on_sighup(state: Arc<AppState>, mut hangups: Signal) {
     while hangups.recv().await.is_some() {
         let file = state.rules_path.display().to_string();
         match state.reload_rules() {

@@ -2,6 +2,7 @@
 //! `X-Twilio-Signature` check, which hands back the only thing a typed callback is built from,
 //! and the typed callback itself.
 
+pub mod diagnosis;
 pub mod form;
 pub mod signature;
 mod typed;

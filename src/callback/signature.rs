@@ -28,6 +28,9 @@ pub enum SignatureError {
     Mismatch,
     #[error("bodySHA256 in the URL does not match the SHA-256 of the body")]
     BodyHashMismatch,
+    /// Twilio sends one; with two, which one counted would depend on header order.
+    #[error("the request has more than one X-Twilio-Signature header")]
+    Repeated,
 }
 
 impl SignatureError {
@@ -38,6 +41,7 @@ impl SignatureError {
             SignatureError::Malformed => "malformed",
             SignatureError::Mismatch => "mismatch",
             SignatureError::BodyHashMismatch => "body_hash_mismatch",
+            SignatureError::Repeated => "repeated",
         }
     }
 }
@@ -151,36 +155,73 @@ impl Authority {
     }
 }
 
-/// Everything needed to check the callbacks of one deployment: the configured URL's variants
-/// and the accepted tokens (current first). `Debug` shows no token.
+/// The `X-Twilio-Signature` header of a request, as the check needs it: absent, one value,
+/// or repeated (refused whatever the values).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureHeader<'a> {
+    Absent,
+    One(&'a str),
+    Repeated,
+}
+
+impl<'a> SignatureHeader<'a> {
+    /// From every value the request carries for the header, in order.
+    pub fn from_values(mut values: impl Iterator<Item = &'a str>) -> Self {
+        match (values.next(), values.next()) {
+            (None, _) => SignatureHeader::Absent,
+            (Some(value), None) => SignatureHeader::One(value),
+            (Some(_), Some(_)) => SignatureHeader::Repeated,
+        }
+    }
+}
+
+/// Everything needed to check the callbacks of one deployment: each configured URL's
+/// variants and the accepted tokens (current first). `Debug` shows no token.
 #[derive(Debug, Clone)]
 pub struct Verifier {
     tokens: Vec<SecretString>,
-    urls: UrlVariants,
+    urls: Vec<UrlVariants>,
+    /// The configured URLs as signed (no query string, no fragment), for diagnostics.
+    configured: Vec<String>,
 }
 
 impl Verifier {
-    /// `public_url` is the callback URL as entered in Twilio; a query string in it is
-    /// dropped, because the request's own query string (as received) is what gets signed.
-    pub fn new(public_url: &str, tokens: Vec<SecretString>) -> Self {
-        let base = public_url
-            .split_once('?')
-            .map_or(public_url, |(base, _)| base);
+    /// `public_urls` are the URLs Twilio may call, each exactly as entered in Twilio (the
+    /// Workflow's assignment URL, and its fallback URL when that points here too). A query
+    /// string in one is dropped, because the request's own query string (as received) is
+    /// what gets signed; so is a `#fragment` (Twilio's connection overrides), which Twilio
+    /// leaves out of the signed URL as a browser leaves it out of a request.
+    pub fn new(public_urls: &[String], tokens: Vec<SecretString>) -> Self {
+        let configured: Vec<String> = public_urls
+            .iter()
+            .map(|url| signed_base(url).to_owned())
+            .collect();
         Self {
             tokens,
-            urls: UrlVariants::new(base),
+            urls: configured.iter().map(|url| UrlVariants::new(url)).collect(),
+            configured,
         }
     }
 
-    /// Checks the signature of a form callback; the pairs come back [`Verified`] when it
-    /// holds, and are dropped when it does not.
+    /// The configured URLs as they are signed (no query string, no fragment), in order.
+    pub fn configured_urls(&self) -> &[String] {
+        &self.configured
+    }
+
+    /// Checks the signature of a form callback against every configured URL; the pairs come
+    /// back [`Verified`] when it holds, and are dropped when it does not.
     pub fn verify(
         &self,
         query: Option<&str>,
         pairs: Vec<(String, String)>,
-        header: Option<&str>,
+        header: SignatureHeader<'_>,
     ) -> Result<Verified<Vec<(String, String)>>, SignatureError> {
-        verify(
+        let header = match header {
+            SignatureHeader::Absent => None,
+            SignatureHeader::One(value) => Some(value),
+            SignatureHeader::Repeated => return Err(SignatureError::Repeated),
+        };
+        verify_any(
             &self.tokens,
             &self.urls,
             query,
@@ -189,6 +230,12 @@ impl Verifier {
         )?;
         Ok(Verified::checked(pairs))
     }
+}
+
+/// The part of a configured URL that Twilio signs: everything before `?` and `#`.
+fn signed_base(url: &str) -> &str {
+    let end = url.find(['?', '#']).unwrap_or(url.len());
+    &url[..end]
 }
 
 /// Computes the signature Twilio would send for `url` (query string included) and `payload`,
@@ -215,6 +262,17 @@ pub fn verify(
     payload: Payload<'_>,
     header: Option<&str>,
 ) -> Result<(), SignatureError> {
+    verify_any(tokens, std::slice::from_ref(urls), query, payload, header)
+}
+
+/// As [`verify`], for a signature made over any of several configured URLs.
+fn verify_any(
+    tokens: &[SecretString],
+    urls: &[UrlVariants],
+    query: Option<&str>,
+    payload: Payload<'_>,
+    header: Option<&str>,
+) -> Result<(), SignatureError> {
     let header = header.ok_or(SignatureError::Missing)?;
     let expected = decode_signature(header)?;
     let sorted = match payload {
@@ -225,7 +283,7 @@ pub fn verify(
         }
     };
     for token in tokens {
-        for base in urls.bases() {
+        for base in urls.iter().flat_map(UrlVariants::bases) {
             let mut mac = new_mac(token.expose_secret().as_bytes());
             mac.update(base.as_bytes());
             if let Some(query) = query {

@@ -16,6 +16,10 @@ pub enum CallbackError {
     NotANumber(&'static str),
     #[error("{field} is not a JSON object: {reason}")]
     NotAnObject { field: &'static str, reason: String },
+    /// The signature sorts repeated values before signing, so with two copies of a field
+    /// swapping them keeps the signature valid while changing which one a reader takes.
+    #[error("the callback has {0} more than once")]
+    Repeated(&'static str),
 }
 
 /// One assignment callback: the documented parameters, with both attribute sets parsed.
@@ -56,29 +60,31 @@ struct Fields {
 }
 
 impl AssignmentCallback {
-    /// Types the decoded form pairs, once their signature held. A repeated documented field
-    /// keeps its first value.
+    /// Types the decoded form pairs, once their signature held. A documented field given
+    /// twice is refused: TaskRouter sends each once, and which copy counts must not depend on
+    /// their order (see [`CallbackError::Repeated`]). Unknown fields are ignored.
     pub fn from_verified(pairs: Verified<Vec<(String, String)>>) -> Result<Self, CallbackError> {
         let mut fields = Fields::default();
         for (key, value) in pairs.into_inner() {
-            let slot = match key.as_str() {
-                "ReservationSid" => &mut fields.reservation_sid,
-                "TaskSid" => &mut fields.task_sid,
-                "WorkerSid" => &mut fields.worker_sid,
-                "WorkspaceSid" => &mut fields.workspace_sid,
-                "AccountSid" => &mut fields.account_sid,
-                "WorkflowSid" => &mut fields.workflow_sid,
-                "TaskQueueSid" => &mut fields.task_queue_sid,
-                "Timestamp" => &mut fields.timestamp,
-                "TaskAge" => &mut fields.task_age,
-                "TaskPriority" => &mut fields.task_priority,
-                "TaskAttributes" => &mut fields.task_attributes,
-                "WorkerAttributes" => &mut fields.worker_attributes,
+            let (name, slot) = match key.as_str() {
+                "ReservationSid" => ("ReservationSid", &mut fields.reservation_sid),
+                "TaskSid" => ("TaskSid", &mut fields.task_sid),
+                "WorkerSid" => ("WorkerSid", &mut fields.worker_sid),
+                "WorkspaceSid" => ("WorkspaceSid", &mut fields.workspace_sid),
+                "AccountSid" => ("AccountSid", &mut fields.account_sid),
+                "WorkflowSid" => ("WorkflowSid", &mut fields.workflow_sid),
+                "TaskQueueSid" => ("TaskQueueSid", &mut fields.task_queue_sid),
+                "Timestamp" => ("Timestamp", &mut fields.timestamp),
+                "TaskAge" => ("TaskAge", &mut fields.task_age),
+                "TaskPriority" => ("TaskPriority", &mut fields.task_priority),
+                "TaskAttributes" => ("TaskAttributes", &mut fields.task_attributes),
+                "WorkerAttributes" => ("WorkerAttributes", &mut fields.worker_attributes),
                 _ => continue,
             };
-            if slot.is_none() {
-                *slot = Some(value);
+            if slot.is_some() {
+                return Err(CallbackError::Repeated(name));
             }
+            *slot = Some(value);
         }
         Ok(Self {
             reservation_sid: required(fields.reservation_sid, "ReservationSid")?,

@@ -67,9 +67,14 @@ pub fn run(
             .unwrap_or_else(|_| settings.twilio.api_base_url.clone());
         (url, redacted(form))
     });
+    let encoded = rules
+        .rules()
+        .find(|rule| rule.name == decision.rule)
+        .map(|rule| rule.templated_url_fields())
+        .unwrap_or_default();
     match output {
-        Output::Text => print_text(now, &trials, &decision, rest),
-        Output::Json => print_json(now, &trials, &decision, rest),
+        Output::Text => print_text(now, &trials, &decision, rest, &encoded),
+        Output::Json => print_json(now, &trials, &decision, rest, &encoded),
     }
     ExitCode::SUCCESS
 }
@@ -95,7 +100,13 @@ fn redacted(form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
         .collect()
 }
 
-fn print_text(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest) {
+fn print_text(
+    now: Timestamp,
+    trials: &[Trial<'_>],
+    decision: &Decision<'_>,
+    rest: Rest,
+    encoded: &[&str],
+) {
     println!("at {now}");
     for trial in trials {
         let verdict = if trial.answered() {
@@ -129,9 +140,25 @@ fn print_text(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, res
             println!("    {key}={value}");
         }
     }
+    if !encoded.is_empty() {
+        println!(
+            "note: values filled into {} are percent-encoded for the URL",
+            encoded
+                .iter()
+                .map(|key| format!("`{key}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
 }
 
-fn print_json(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, rest: Rest) {
+fn print_json(
+    now: Timestamp,
+    trials: &[Trial<'_>],
+    decision: &Decision<'_>,
+    rest: Rest,
+    encoded: &[&str],
+) {
     let trials: Vec<Value> = trials
         .iter()
         .map(|trial| {
@@ -160,6 +187,7 @@ fn print_json(now: Timestamp, trials: &[Trial<'_>], decision: &Decision<'_>, res
                 "url": url,
                 "form": form.iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>(),
             })),
+            "url_encoded_fields": encoded,
         },
     });
     println!("{document}");

@@ -5,6 +5,7 @@
 
 use std::time::Instant;
 
+use actix_web::http::header::{AsHeaderName, HOST};
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -12,9 +13,13 @@ use jiff::Timestamp;
 use super::body;
 use super::refusal;
 use super::request_id::RequestId;
+use crate::callback::diagnosis::{Received, diagnose};
+use crate::callback::signature::SignatureHeader;
 use crate::pipeline::{self, AssignmentError};
 use crate::state::AppState;
-use crate::telemetry::events::{CallbackAnswered, CallbackRefused};
+use crate::telemetry::events::{
+    CallbackAnswered, CallbackRefused, RuleSkipped, SignatureDiagnosis,
+};
 
 /// Answers one assignment callback, and logs and counts it once.
 pub async fn receive(
@@ -26,10 +31,13 @@ pub async fn receive(
     let outcome = async {
         body::check_media_type(&request)?;
         let body = body::read(&request, payload, state.max_body_bytes).await?;
-        let signature = request
-            .headers()
-            .get("x-twilio-signature")
-            .map(|value| value.to_str().unwrap_or(""));
+        // A value that is not visible ASCII cannot be base64, so it fails as malformed.
+        let signature = SignatureHeader::from_values(
+            request
+                .headers()
+                .get_all("x-twilio-signature")
+                .map(|value| value.to_str().unwrap_or("")),
+        );
         pipeline::process(
             &state,
             &body,
@@ -44,10 +52,12 @@ pub async fn receive(
         .get::<RequestId>()
         .copied()
         .unwrap_or_default();
+    let idempotency_token = idempotency_token(&request);
     match outcome {
         Ok(answered) => {
             CallbackAnswered {
                 request_id: request_id.as_str(),
+                idempotency_token,
                 task_sid: &answered.task_sid,
                 reservation_sid: &answered.reservation_sid,
                 worker_sid: &answered.worker_sid,
@@ -58,6 +68,16 @@ pub async fn receive(
                 took: started.elapsed(),
             }
             .emit(&state.metrics);
+            for skipped in &answered.skipped {
+                RuleSkipped {
+                    rule: &skipped.rule,
+                    field: skipped.skip.field,
+                    path: skipped.skip.path.as_deref(),
+                    reason: &skipped.skip.reason,
+                    label: skipped.skip.label,
+                }
+                .emit(&state.metrics);
+            }
             if let Some(update) = answered.update {
                 // Handed over from a task of its own, which this worker runs once it has
                 // written the answer: waking the deliverer now could take the CPU from this
@@ -74,11 +94,21 @@ pub async fn receive(
                 AssignmentError::Signature(failure) => Some(failure.reason()),
                 _ => None,
             };
+            let diagnosis = signature_failure
+                .and(state.verifier.as_ref())
+                .map(|verifier| diagnose(verifier.configured_urls(), received(&request)));
             CallbackRefused {
                 request_id: request_id.as_str(),
+                idempotency_token,
                 outcome: refusal::classify(&error).1,
                 reason: &error,
                 signature_failure,
+                diagnosis: diagnosis.as_ref().map(|diagnosis| SignatureDiagnosis {
+                    urls_tried: &diagnosis.urls_tried,
+                    host: header(&request, HOST).unwrap_or(""),
+                    path: request.path(),
+                    hint: diagnosis.hint.as_deref(),
+                }),
                 took: started.elapsed(),
             }
             .emit(&state.metrics);
@@ -91,4 +121,26 @@ fn json(body: Bytes) -> HttpResponse {
     HttpResponse::Ok()
         .content_type("application/json")
         .body(body)
+}
+
+/// Twilio's `I-Twilio-Idempotency-Token`, the same on its retries of one request: logged so
+/// that an operator can tie a retry to its first try. Bounded, since any client can send it.
+fn idempotency_token(request: &HttpRequest) -> Option<&str> {
+    header(request, "i-twilio-idempotency-token").filter(|token| token.len() <= 128)
+}
+
+fn header(request: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
+    request
+        .headers()
+        .get(name)
+        .and_then(|value| value.to_str().ok())
+}
+
+/// Where the request said it was sent, for the hint beside a refused signature.
+fn received(request: &HttpRequest) -> Received<'_> {
+    Received {
+        host: header(request, HOST),
+        forwarded_proto: header(request, "x-forwarded-proto"),
+        forwarded_host: header(request, "x-forwarded-host"),
+    }
 }

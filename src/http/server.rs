@@ -111,6 +111,9 @@ pub fn listen(settings: &Settings, state: Arc<AppState>) -> Result<Listeners, Bi
     .client_disconnect_timeout(DISCONNECT_TIMEOUT)
     .keep_alive(limits.keep_alive)
     .shutdown_timeout(settings.server.shutdown_grace_secs)
+    // The application stops both listeners on SIGTERM/SIGINT (`app::signals`), with
+    // handlers registered before it says it is listening.
+    .disable_signals()
     .backlog(BACKLOG)
     .bind((settings.server.host.as_str(), settings.server.port))
     .map_err(|source| bind_error(&settings.server.host, settings.server.port, source))?;
@@ -130,6 +133,7 @@ pub fn listen(settings: &Settings, state: Arc<AppState>) -> Result<Listeners, Bi
     .client_disconnect_timeout(DISCONNECT_TIMEOUT)
     .keep_alive(limits.keep_alive)
     .shutdown_timeout(settings.server.shutdown_grace_secs)
+    .disable_signals()
     .backlog(BACKLOG)
     .bind((settings.admin.host.as_str(), settings.admin.port))
     .map_err(|source| bind_error(&settings.admin.host, settings.admin.port, source))?;

@@ -82,6 +82,9 @@ pub struct Decision<'r> {
     pub answer: Bytes,
     /// For REST delivery: the form of the Reservation update to send.
     pub update_form: Option<Vec<(&'static str, String)>>,
+    /// Rules whose `when` held but that were skipped before this one answered, for the
+    /// caller to log and count (empty, and not allocated, on the usual path).
+    pub skipped: Vec<Skipped>,
 }
 
 /// One rule tried by [`RuleSet::explain`].
@@ -107,6 +110,17 @@ pub struct Skip {
     pub field: &'static str,
     pub path: Option<String>,
     pub reason: String,
+    /// The reason as a fixed metrics label: `no_value`, `not_text` (a template's path had no
+    /// printable value) or `invalid_value` (the filled-in value does not fit the field).
+    pub label: &'static str,
+}
+
+/// A rule whose `when` held but which could not answer, so the next rule was tried.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Skipped {
+    /// The rule's name, shared: the metrics label.
+    pub rule: Arc<String>,
+    pub skip: Skip,
 }
 
 impl std::fmt::Display for Skip {
@@ -203,6 +217,19 @@ impl Rule {
         names
     }
 
+    /// The URL fields whose values are templates: what they insert is percent-encoded
+    /// (see [`Template::render_url`]).
+    pub fn templated_url_fields(&self) -> Vec<&'static str> {
+        self.fields
+            .iter()
+            .filter(|(spec, value)| {
+                spec.kind == FieldKind::Url
+                    && matches!(value, FieldValue::Text(template) if !template.is_static())
+            })
+            .map(|(spec, _)| spec.key)
+            .collect()
+    }
+
     /// Whether `when` holds (an absent `when` always does).
     pub fn matches(&self, context: &CallbackContext<'_>) -> bool {
         self.when.as_ref().is_none_or(|expr| expr.evaluate(context))
@@ -223,10 +250,16 @@ impl FieldValue {
     fn render(&self, spec: &FieldSpec, context: &CallbackContext<'_>) -> Result<Rendered, Skip> {
         Ok(match self {
             FieldValue::Text(template) => {
-                let text = template.render(context).map_err(|missing| Skip {
+                let rendered = if spec.kind == FieldKind::Url {
+                    template.render_url(context)
+                } else {
+                    template.render(context)
+                };
+                let text = rendered.map_err(|missing| Skip {
                     field: spec.key,
                     path: Some(missing.path),
                     reason: missing.reason.to_owned(),
+                    label: missing.label,
                 })?;
                 // A literal was checked at load; a filled-in template is checked now, so a
                 // bad value skips the rule instead of reaching TaskRouter.
@@ -237,6 +270,7 @@ impl FieldValue {
                         field: spec.key,
                         path: None,
                         reason,
+                        label: "invalid_value",
                     });
                 }
                 Rendered::Text(text.into_owned())
@@ -273,30 +307,29 @@ impl RuleSet {
     }
 
     /// Picks the answer for one callback at `now` (the clock schedules are read against).
-    /// Never fails: a rule that cannot answer is skipped (and logged), and the default always
-    /// answers because it holds no templates.
+    /// Never fails: a rule that cannot answer is skipped (and listed in the decision's
+    /// `skipped`), and the default always answers because it holds no templates.
     pub fn decide(&self, callback: &AssignmentCallback, now: Timestamp) -> Decision<'_> {
         let context = &CallbackContext::new(callback, &self.schedules, now);
+        let mut skipped = Vec::new();
         for rule in &self.rules {
             if !rule.matches(context) {
                 continue;
             }
             match rule.try_decide(context) {
-                Ok(decision) => return decision,
-                Err(skip) => tracing::info!(
-                    rule = %rule.name,
-                    field = skip.field,
-                    path = skip.path.as_deref().unwrap_or(""),
-                    reason = %skip.reason,
-                    "rule skipped: a template has no usable value"
-                ),
+                Ok(decision) => return decision.after(skipped),
+                Err(skip) => skipped.push(Skipped {
+                    rule: rule.label.clone(),
+                    skip,
+                }),
             }
         }
         // The loader refuses templates in `[default]`, so it always answers.
-        self.default.try_decide(context).unwrap_or_else(|_| {
+        let decision = self.default.try_decide(context).unwrap_or_else(|_| {
             self.default
                 .decision(Bytes::from_static(inline::EMPTY), None)
-        })
+        });
+        decision.after(skipped)
     }
 
     /// As [`RuleSet::decide`], also telling for every rule tried why it answered or not.
@@ -371,6 +404,14 @@ impl Rule {
             delivery: self.delivery,
             answer,
             update_form,
+            skipped: Vec::new(),
         }
+    }
+}
+
+impl Decision<'_> {
+    fn after(mut self, skipped: Vec<Skipped>) -> Self {
+        self.skipped = skipped;
+        self
     }
 }

@@ -2,12 +2,15 @@
 //! holes are filled from the callback, using the same paths as expressions.
 //!
 //! A hole is `{{`, optional whitespace, a path, optional whitespace, `}}`. Everything else is
-//! literal text, including a lone `{` or `}}`; there is no escape for a literal `{{`.
+//! literal text, including a lone `{` or `}}`; there is no escape for a literal `{{`. In a URL
+//! field, values are percent-encoded for the URL ([`Template::render_url`]).
 
 use std::borrow::Cow;
 use std::fmt::{self, Write as _};
 use std::ops::Range;
 use std::str::FromStr;
+
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use super::expression::{Context, ParseError, Path, Resolved, parse_hole};
 
@@ -33,6 +36,9 @@ pub struct Missing {
     pub path: String,
     /// What was wrong with its value, e.g. "has no value".
     pub reason: &'static str,
+    /// The same, as a fixed metrics label: `no_value`, `not_text`, or `invalid_value` (a `.`
+    /// or `..` filled into a URL).
+    pub label: &'static str,
 }
 
 impl fmt::Display for Missing {
@@ -42,6 +48,23 @@ impl fmt::Display for Missing {
 }
 
 impl std::error::Error for Missing {}
+
+/// How a hole's value goes into the text.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Insert {
+    AsIs,
+    /// Percent-encoded, but for a value that starts the template.
+    UrlComponent,
+}
+
+/// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded, as
+/// JavaScript's `encodeURIComponent` nearly does: safe in a host, a path segment, a query
+/// name or value, and a fragment alike.
+const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 /// The whitespace the expression grammar skips, so hole trimming agrees with it.
 const WHITESPACE: [char; 4] = [' ', '\t', '\r', '\n'];
@@ -137,27 +160,65 @@ impl Template {
     /// whose value is missing, `null`, an array or an object gives [`Missing`]. A template
     /// without holes is returned borrowed.
     pub fn render<C: Context + ?Sized>(&self, ctx: &C) -> Result<Cow<'_, str>, Missing> {
+        self.render_as(ctx, Insert::AsIs)
+    }
+
+    /// As [`Template::render`], for a URL field: every value is percent-encoded as one URL
+    /// component (safe in the host, a path segment, the query and the fragment alike), so
+    /// `a b&c=d#e` stays one query value that decodes back to itself and an attribute can
+    /// never add a segment, a parameter or a fragment. The one exception is a value that
+    /// starts the template: it is the URL itself, or its beginning (`{{ task.callback_url }}`,
+    /// `{{ task.crm }}/twiml?id={{ task.id }}`), and goes in as it is; the caller then checks
+    /// that the result is an absolute http(s) URL.
+    pub fn render_url<C: Context + ?Sized>(&self, ctx: &C) -> Result<Cow<'_, str>, Missing> {
+        self.render_as(ctx, Insert::UrlComponent)
+    }
+
+    fn render_as<C: Context + ?Sized>(
+        &self,
+        ctx: &C,
+        insert: Insert,
+    ) -> Result<Cow<'_, str>, Missing> {
         if let Some(text) = self.as_static() {
             return Ok(Cow::Borrowed(text));
         }
         let mut out = String::with_capacity(self.source.len() + 32);
-        for part in &self.parts {
+        for (index, part) in self.parts.iter().enumerate() {
             match part {
                 Part::Text(range) => out.push_str(self.slice(range)),
                 Part::Hole { path, written } => {
-                    let missing = |reason| Missing {
+                    let missing = |reason, label| Missing {
                         path: self.slice(written).to_owned(),
                         reason,
+                        label,
                     };
+                    // Only a value that starts the template is (the start of) the URL itself.
+                    let encode = insert == Insert::UrlComponent && index > 0;
                     match path.resolve(ctx) {
+                        // A path segment of `.` or `..` moves within the path however it
+                        // is encoded (URL parsers read `%2E` as `.` there too).
+                        Resolved::Str("." | "..") if encode => {
+                            return Err(missing(
+                                "is `.` or `..`, which a URL reads as a step in its path",
+                                "invalid_value",
+                            ));
+                        }
+                        Resolved::Str(text) if encode => {
+                            out.extend(utf8_percent_encode(text, URL_COMPONENT));
+                        }
                         Resolved::Str(text) => out.push_str(text),
+                        // Digits, `.`, `-`, `e` and the words `true`/`false` need no encoding.
                         Resolved::Number(number) => {
                             let _ = write!(out, "{number}");
                         }
                         Resolved::Bool(flag) => out.push_str(if flag { "true" } else { "false" }),
-                        Resolved::Null => return Err(missing("has no value")),
-                        Resolved::Array(_) => return Err(missing("is an array, not text")),
-                        Resolved::Object(_) => return Err(missing("is an object, not text")),
+                        Resolved::Null => return Err(missing("has no value", "no_value")),
+                        Resolved::Array(_) => {
+                            return Err(missing("is an array, not text", "not_text"));
+                        }
+                        Resolved::Object(_) => {
+                            return Err(missing("is an object, not text", "not_text"));
+                        }
                     }
                 }
             }

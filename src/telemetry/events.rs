@@ -15,6 +15,8 @@ use super::metrics::{CallbackLabels, Metrics};
 #[derive(Debug)]
 pub struct CallbackAnswered<'a> {
     pub request_id: &'a str,
+    /// Twilio's `I-Twilio-Idempotency-Token`, when the request had one.
+    pub idempotency_token: Option<&'a str>,
     pub task_sid: &'a str,
     pub reservation_sid: &'a str,
     pub worker_sid: &'a str,
@@ -32,6 +34,7 @@ impl CallbackAnswered<'_> {
         tracing::info_span!(
             "callback",
             request_id = self.request_id,
+            idempotency_token = self.idempotency_token,
             task_sid = self.task_sid,
             reservation_sid = self.reservation_sid,
             worker_sid = self.worker_sid,
@@ -51,9 +54,37 @@ impl CallbackAnswered<'_> {
     }
 }
 
+/// A rule whose `when` held was skipped: a template had no usable value, so the next rule
+/// was tried.
+#[derive(Debug)]
+pub struct RuleSkipped<'a> {
+    pub rule: &'a Arc<String>,
+    pub field: &'static str,
+    /// The template's path, when the value was missing (not when it did not fit the field).
+    pub path: Option<&'a str>,
+    pub reason: &'a str,
+    /// `no_value`, `not_text` or `invalid_value`: the counter's label.
+    pub label: &'static str,
+}
+
+impl RuleSkipped<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        tracing::warn!(
+            rule = self.rule.as_str(),
+            field = self.field,
+            path = self.path.unwrap_or(""),
+            reason = self.reason,
+            "rule skipped: a template has no usable value"
+        );
+        metrics.rule_skipped(self.rule, self.label);
+    }
+}
+
 /// A callback refused before it got an instruction.
 pub struct CallbackRefused<'a> {
     pub request_id: &'a str,
+    /// Twilio's `I-Twilio-Idempotency-Token`, when the request had one.
+    pub idempotency_token: Option<&'a str>,
     /// The refusal's fixed label (`forbidden`, `bad_request`, …): the span's `outcome` and
     /// the metrics label.
     pub outcome: &'static str,
@@ -61,17 +92,43 @@ pub struct CallbackRefused<'a> {
     pub reason: &'a dyn Display,
     /// For a refused signature, why (`missing`, `malformed`, `mismatch`, …).
     pub signature_failure: Option<&'static str>,
+    /// For a refused signature, what to check.
+    pub diagnosis: Option<SignatureDiagnosis<'a>>,
     pub took: Duration,
+}
+
+/// Beside a refused signature: the URLs it was checked against and where the request said it
+/// was sent. Never the signature, the body or a token.
+#[derive(Debug, Clone, Copy)]
+pub struct SignatureDiagnosis<'a> {
+    /// The configured URLs, passwords masked.
+    pub urls_tried: &'a str,
+    /// The `Host` header and the path, as received.
+    pub host: &'a str,
+    pub path: &'a str,
+    /// One sentence when scheme, host or port differ from the configured URL.
+    pub hint: Option<&'a str>,
 }
 
 impl CallbackRefused<'_> {
     pub fn emit(self, metrics: &Metrics) {
-        tracing::info_span!(
+        let span = tracing::info_span!(
             "callback",
             request_id = self.request_id,
+            idempotency_token = self.idempotency_token,
             outcome = self.outcome
-        )
-        .in_scope(|| tracing::warn!(reason = %self.reason, "callback refused"));
+        );
+        span.in_scope(|| match &self.diagnosis {
+            None => tracing::warn!(reason = %self.reason, "callback refused"),
+            Some(diagnosis) => tracing::warn!(
+                reason = %self.reason,
+                urls_tried = diagnosis.urls_tried,
+                host = diagnosis.host,
+                path = diagnosis.path,
+                hint = diagnosis.hint,
+                "callback refused"
+            ),
+        });
         if let Some(reason) = self.signature_failure {
             metrics.signature_failure(reason);
         }
@@ -115,6 +172,9 @@ pub enum UpdateOutcome<'a> {
         message: Option<&'a str>,
         more_info: Option<&'a str>,
     },
+    /// Twilio's API (or what answered in its place) redirected it; redirects are never
+    /// followed, so this is final. `origin` is where the redirect pointed.
+    Redirected { status: u16, origin: &'a str },
     /// Its deadline passed before it landed.
     Expired { last_error: &'a str },
     /// Never started: `max_pending` updates were already pending.
@@ -127,7 +187,7 @@ impl UpdateOutcome<'_> {
         match self {
             UpdateOutcome::Landed { .. } => "landed",
             UpdateOutcome::MovedOn { .. } => "moved_on",
-            UpdateOutcome::FinalError { .. } => "final_error",
+            UpdateOutcome::FinalError { .. } | UpdateOutcome::Redirected { .. } => "final_error",
             UpdateOutcome::Expired { .. } => "expired",
             UpdateOutcome::Dropped { .. } => "dropped",
         }
@@ -197,6 +257,17 @@ impl UpdateEnded<'_> {
                 more_info = more_info.unwrap_or(""),
                 "reservation update refused by Twilio"
             ),
+            UpdateOutcome::Redirected { status, origin } => tracing::error!(
+                reservation_sid = %reservation_sid,
+                rule = %rule,
+                instruction,
+                outcome,
+                attempts,
+                status,
+                redirect_origin = origin,
+                "reservation update refused: the API answered with a redirect, which is never \
+                 followed (it would send the credentials elsewhere); check twilio.api_base_url"
+            ),
             UpdateOutcome::Expired { last_error } => tracing::error!(
                 reservation_sid = %reservation_sid,
                 rule = %rule,
@@ -214,6 +285,25 @@ impl UpdateEnded<'_> {
                 "reservation update dropped: {max_pending} updates already pending"
             ),
         }
+    }
+}
+
+/// The log sink took lines again after the writer had to drop some (it never waits for the
+/// sink). Counted as the lines are dropped (`log_lines_dropped_total`); this is the line that
+/// says so in the log itself.
+#[derive(Debug)]
+pub struct LogLinesLost {
+    pub lost: u64,
+}
+
+impl LogLinesLost {
+    pub fn emit(self) {
+        tracing::warn!(
+            lost = self.lost,
+            "lost {} log lines: the log sink (stdout) did not keep up, and logging never \
+             holds up answers",
+            self.lost
+        );
     }
 }
 

@@ -13,6 +13,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
+use super::writer;
+
 /// The labels of one callback's outcome. Empty strings where a refused callback never got
 /// that far.
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -21,6 +23,13 @@ pub struct CallbackLabels {
     pub instruction: &'static str,
     pub delivery: &'static str,
     pub outcome: &'static str,
+}
+
+/// A rule skipped, and why (`no_value`, `not_text`, `invalid_value`).
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct SkipLabels {
+    rule: Arc<String>,
+    reason: &'static str,
 }
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
@@ -47,6 +56,10 @@ pub struct Metrics {
     updates_pending: Gauge,
     rules_loaded: Gauge,
     reloads: Family<OutcomeLabel, Counter>,
+    rules_skipped: Family<SkipLabels, Counter>,
+    log_lines_dropped: Counter,
+    /// Two scrapes at once must not both add the same dropped lines.
+    syncing: std::sync::Mutex<()>,
 }
 
 impl Default for Metrics {
@@ -121,6 +134,19 @@ impl Metrics {
             "Rules-file reloads (SIGHUP) by outcome (success, failure)",
             reloads.clone(),
         );
+        let rules_skipped = Family::<SkipLabels, Counter>::default();
+        registry.register(
+            "rules_skipped",
+            "Rules whose `when` held but that could not answer, by rule and reason (no_value, \
+             not_text, invalid_value)",
+            rules_skipped.clone(),
+        );
+        let log_lines_dropped = Counter::default();
+        registry.register(
+            "log_lines_dropped",
+            "Log lines dropped because the log sink (stdout) did not keep up",
+            log_lines_dropped.clone(),
+        );
         Self {
             registry,
             callbacks,
@@ -133,6 +159,9 @@ impl Metrics {
             updates_pending,
             rules_loaded,
             reloads,
+            rules_skipped,
+            log_lines_dropped,
+            syncing: std::sync::Mutex::default(),
         }
     }
 
@@ -173,12 +202,32 @@ impl Metrics {
             .set(i64::try_from(count).unwrap_or(i64::MAX));
     }
 
+    pub fn rule_skipped(&self, rule: &Arc<String>, reason: &'static str) {
+        self.rules_skipped
+            .get_or_create(&SkipLabels {
+                rule: rule.clone(),
+                reason,
+            })
+            .inc();
+    }
+
     pub fn reload(&self, outcome: &'static str) {
         self.reloads.get_or_create(&OutcomeLabel { outcome }).inc();
     }
 
     /// The Prometheus (OpenMetrics) text exposition.
     pub fn render(&self) -> String {
+        // The log writer counts in a process-wide atomic (it runs before, and below, any
+        // registry); bring this counter up to it.
+        let _syncing = self
+            .syncing
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let dropped = writer::dropped_lines();
+        let counted = self.log_lines_dropped.get();
+        if dropped > counted {
+            self.log_lines_dropped.inc_by(dropped - counted);
+        }
         let mut text = String::new();
         // Writing into a String cannot fail.
         let _ = prometheus_client::encoding::text::encode(&mut text, &self.registry);

@@ -14,6 +14,7 @@ use tracing_subscriber::fmt::MakeWriter;
 use tracing_subscriber::util::SubscriberInitExt;
 
 use crate::settings::LogFormat;
+use crate::telemetry::events::LogLinesLost;
 use crate::telemetry::json_format::{JsonLines, JsonSpanFields};
 use crate::telemetry::writer::{LogWriter, LogWriterGuard};
 
@@ -22,10 +23,12 @@ use crate::telemetry::writer::{LogWriter, LogWriterGuard};
 /// do nothing.
 ///
 /// Lines are written in batches by a background thread (see [`writer`]), so a request never
-/// waits on the sink, and none is dropped. Keep the returned guard until the process ends;
+/// waits on the sink: past a bounded backlog, lines are dropped, counted, and reported once
+/// the sink takes lines again. Keep the returned guard until the process ends;
 /// dropping it writes what is left.
 pub fn init(format: LogFormat, sink: impl Write + Send + 'static) -> LogWriterGuard {
-    let (writer, guard) = LogWriter::spawn(sink).expect("the log writer thread should start");
+    let (writer, guard) = LogWriter::spawn(sink, |lost| LogLinesLost { lost }.emit())
+        .expect("the log writer thread should start");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // `try_init` also routes the `log` crate's records (actix's own lines) here.
     let _ = subscriber(format, filter, writer).try_init();

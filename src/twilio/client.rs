@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use reqwest::header::{ACCEPT, CONTENT_TYPE, RETRY_AFTER};
+use reqwest::header::{ACCEPT, CONTENT_TYPE, LOCATION, RETRY_AFTER};
 use reqwest::{StatusCode, Url};
 use secrecy::{ExposeSecret, SecretString};
 
@@ -47,6 +47,10 @@ pub enum AttemptError {
     /// this service, TaskRouter has moved on.
     #[error("HTTP {status}: {message}")]
     MovedOn { status: u16, message: String },
+    /// A 3xx: redirects are never followed, since the request carries the account's
+    /// credentials and a redirected POST could land elsewhere, or turn into a GET. Final.
+    #[error("HTTP {status}: a redirect to {origin}, not followed")]
+    Redirected { status: u16, origin: String },
     /// Any other 4xx: another try would get the same answer.
     #[error("HTTP {status}: code {code:?}, {message:?} ({more_info:?})")]
     Final {
@@ -87,6 +91,7 @@ impl TwilioClient {
         let http = reqwest::Client::builder()
             .connect_timeout(request_timeout)
             .user_agent(concat!("assignment-router/", env!("CARGO_PKG_VERSION")))
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| ClientError::Http(e.to_string()))?;
         Ok(Self {
@@ -111,9 +116,10 @@ impl TwilioClient {
         form: &[(&'static str, String)],
         limit: Duration,
     ) -> Result<Landed, AttemptError> {
+        let url = self.reservation_url(target);
         let mut response = self
             .http
-            .post(self.reservation_url(target))
+            .post(url.clone())
             .basic_auth(&self.username, Some(self.password.expose_secret()))
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -142,6 +148,16 @@ impl TwilioClient {
         }
         if status.is_success() {
             return Ok(confirm(status, &body, &target.reservation_sid));
+        }
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok());
+            return Err(AttemptError::Redirected {
+                status: status.as_u16(),
+                origin: redirect_origin(&url, location),
+            });
         }
         Err(classify(status, retry_after, &body))
     }
@@ -224,6 +240,16 @@ fn describe(error: &reqwest::Error) -> String {
     }
 }
 
+/// Where a redirect pointed, as `scheme://host[:port]` only: enough to see that it leads
+/// elsewhere, without logging a path or query that might carry anything.
+fn redirect_origin(request: &Url, location: Option<&str>) -> String {
+    match location.map(|location| request.join(location)) {
+        Some(Ok(target)) => target.origin().ascii_serialization(),
+        Some(Err(_)) => "a Location that is not a URL".to_owned(),
+        None => "nowhere (no Location header)".to_owned(),
+    }
+}
+
 /// `Retry-After` as seconds or as an HTTP date.
 fn parse_retry_after(value: &str) -> Option<Duration> {
     if let Ok(seconds) = value.trim().parse::<u64>() {
@@ -255,7 +281,9 @@ pub fn classify(status: StatusCode, retry_after: Option<Duration>, body: &[u8]) 
         .get("more_info")
         .and_then(serde_json::Value::as_str)
         .map(str::to_owned);
-    if status == StatusCode::GONE || message.as_deref().is_some_and(says_not_pending) {
+    // 404: the Task, and its Reservation with it, was deleted (as after a cancelation).
+    let gone = status == StatusCode::GONE || status == StatusCode::NOT_FOUND;
+    if gone || message.as_deref().is_some_and(says_not_pending) {
         return AttemptError::MovedOn {
             status: status.as_u16(),
             message: message.unwrap_or_else(|| "the reservation is gone".to_owned()),

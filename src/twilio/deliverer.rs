@@ -252,6 +252,10 @@ fn final_outcome(error: &AttemptError) -> UpdateOutcome<'_> {
             message: message.as_deref(),
             more_info: more_info.as_deref(),
         },
+        AttemptError::Redirected { status, origin } => UpdateOutcome::Redirected {
+            status: *status,
+            origin,
+        },
         AttemptError::Retryable { reason, .. } => UpdateOutcome::Expired { last_error: reason },
     }
 }

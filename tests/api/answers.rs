@@ -278,3 +278,209 @@ async fn the_callback_path_is_not_served_on_the_admin_listener() {
         .unwrap();
     assert_eq!(response.status(), 404);
 }
+
+/// The text of a URL in an answer, parsed as Twilio's URL handling reads it.
+fn parsed(url: &serde_json::Value) -> url::Url {
+    url::Url::parse(url.as_str().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn values_filled_into_url_fields_are_percent_encoded_as_one_component() {
+    // Arrange
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "crm-call"
+        instruction = "call"
+        from = "{{task.from}}"
+        to = "{{worker.contact_uri}}"
+        url = "https://example.com/twiml?customer={{task.name}}&task={{TaskSid}}"
+        status_callback_url = "https://example.com/status/{{task.segment}}/end"
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+    let pairs = callback(
+        json!({
+            "name": "a b&c=d#e",
+            "segment": "../admin?x=1",
+            "from": "+1 500 555&0006",
+        }),
+        json!({"contact_uri": "client:alice?x=1&y=2"}),
+    );
+
+    // Act
+    let answer = instruction_of(app.post_signed(&pairs).await).await;
+
+    // Assert: the exact text, ...
+    assert_eq!(
+        answer["url"],
+        format!("https://example.com/twiml?customer=a%20b%26c%3Dd%23e&task={TASK_SID}")
+    );
+    assert_eq!(
+        answer["status_callback_url"],
+        "https://example.com/status/..%2Fadmin%3Fx%3D1/end"
+    );
+    // ... which reads back as one value each, adding no parameter, segment or fragment ...
+    let url = parsed(&answer["url"]);
+    assert_eq!(
+        url.query_pairs().into_owned().collect::<Vec<_>>(),
+        vec![
+            ("customer".to_owned(), "a b&c=d#e".to_owned()),
+            ("task".to_owned(), TASK_SID.to_owned()),
+        ]
+    );
+    assert_eq!(url.fragment(), None);
+    let status = parsed(&answer["status_callback_url"]);
+    assert_eq!(
+        status.path_segments().unwrap().collect::<Vec<_>>(),
+        ["status", "..%2Fadmin%3Fx%3D1", "end"]
+    );
+    assert_eq!(status.query(), None);
+    // ... while fields that are not URLs get the values as they are.
+    assert_eq!(answer["from"], "+1 500 555&0006");
+    assert_eq!(answer["to"], "client:alice?x=1&y=2");
+}
+
+const WHOLE_URL_RULES: &str = r#"
+    [[rules]]
+    name = "crm-twiml"
+    instruction = "redirect"
+    call_sid = "{{task.call_sid}}"
+    url = "{{task.callback}}"
+
+    [[rules]]
+    name = "crm-base"
+    instruction = "redirect"
+    call_sid = "{{task.call_sid}}"
+    url = "{{task.crm}}/twiml?id={{task.id}}"
+
+    [default]
+    instruction = "accept"
+"#;
+
+#[tokio::test]
+async fn a_value_that_starts_a_url_template_is_the_url_and_goes_in_as_it_is() {
+    // Arrange
+    let app = spawn_app(WHOLE_URL_RULES).await;
+    let call_sid = "CA0123456789abcdef0123456789abcdef";
+    let cases = [
+        (
+            json!({"call_sid": call_sid, "callback": "https://crm.example.com/twiml?a=1&b=two%20words"}),
+            json!({
+                "instruction": "redirect",
+                "call_sid": call_sid,
+                "url": "https://crm.example.com/twiml?a=1&b=two%20words",
+            }),
+        ),
+        (
+            json!({"call_sid": call_sid, "crm": "https://crm.example.com/v2", "id": "7&admin=1"}),
+            json!({
+                "instruction": "redirect",
+                "call_sid": call_sid,
+                "url": "https://crm.example.com/v2/twiml?id=7%26admin%3D1",
+            }),
+        ),
+    ];
+    for (task, expected) in cases {
+        // Act
+        let answer =
+            instruction_of(app.post_signed(&callback(task.clone(), json!({}))).await).await;
+        // Assert
+        assert_eq!(answer, expected, "{task}");
+    }
+}
+
+#[tokio::test]
+async fn a_whole_url_template_filled_with_no_absolute_http_url_skips_its_rule() {
+    // Arrange
+    let app = spawn_app(WHOLE_URL_RULES).await;
+    let call_sid = "CA0123456789abcdef0123456789abcdef";
+    for value in [
+        "javascript:alert(1)",
+        "/relative/twiml",
+        "ftp://crm.example.com/twiml",
+        "//crm.example.com/twiml",
+        "",
+    ] {
+        // Act
+        let task = json!({"call_sid": call_sid, "callback": value});
+        let answer = instruction_of(app.post_signed(&callback(task, json!({}))).await).await;
+        // Assert: neither redirect rule can answer; the default does.
+        assert_eq!(answer, json!({"instruction": "accept"}), "{value:?}");
+    }
+    let metrics = app.scrape().await;
+    assert_eq!(
+        metrics.value::<u64>(
+            "assignment_router_rules_skipped_total{rule=\"crm-twiml\",reason=\"invalid_value\"}"
+        ),
+        5,
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn skipped_rules_are_counted_by_rule_and_reason() {
+    // Arrange
+    let app = spawn_app(
+        r#"
+        [[rules]]
+        name = "needs-contact"
+        instruction = "dequeue"
+        from = "+15005550006"
+        to = "{{worker.contact_uri}}"
+
+        [[rules]]
+        name = "needs-a-url"
+        instruction = "call"
+        from = "+15005550006"
+        url = "{{task.callback}}"
+
+        [default]
+        instruction = "accept"
+        "#,
+    )
+    .await;
+    let cases = [
+        // (task, worker): both rules skipped, each for its own reason.
+        (json!({"callback": "javascript:alert(1)"}), json!({})),
+        (
+            json!({"callback": "/relative"}),
+            json!({"contact_uri": null}),
+        ),
+        (json!({}), json!({"contact_uri": {"sip": "alice"}})),
+    ];
+    for (task, worker) in cases {
+        // Act
+        let answer = instruction_of(app.post_signed(&callback(task, worker)).await).await;
+        // Assert
+        assert_eq!(answer, json!({"instruction": "accept"}));
+    }
+    let metrics = app.scrape().await;
+    for (series, expected) in [
+        (
+            "assignment_router_rules_skipped_total{rule=\"needs-contact\",reason=\"no_value\"}",
+            2,
+        ),
+        (
+            "assignment_router_rules_skipped_total{rule=\"needs-contact\",reason=\"not_text\"}",
+            1,
+        ),
+        (
+            "assignment_router_rules_skipped_total{rule=\"needs-a-url\",reason=\"invalid_value\"}",
+            2,
+        ),
+        (
+            "assignment_router_rules_skipped_total{rule=\"needs-a-url\",reason=\"no_value\"}",
+            1,
+        ),
+    ] {
+        assert_eq!(
+            metrics.value::<u64>(series),
+            expected,
+            "{series}\n{metrics}"
+        );
+    }
+}

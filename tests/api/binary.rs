@@ -6,7 +6,7 @@ use std::time::Duration;
 use serde_json::{Value, json};
 
 use crate::support::app::*;
-use crate::support::process::{command, run_to_end, start_with_json_logs};
+use crate::support::process::{command, run_named, run_to_end, start, start_with_json_logs};
 
 #[test]
 fn a_missing_auth_token_stops_the_start_with_one_line_naming_the_variable() {
@@ -181,4 +181,343 @@ fn a_rest_rule_without_rest_credentials_stops_the_start() {
         "{stderr}"
     );
     assert!(stderr.contains("TWILIO_ACCOUNT_SID"), "{stderr}");
+}
+
+const ACCEPT: &str = "[default]\ninstruction = \"accept\"\n";
+
+/// Every line the stopped service wrote to stdout, each parsed as JSON.
+fn json_lines(stdout: &str) -> Vec<Value> {
+    stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("every log line is JSON"))
+        .collect()
+}
+
+/// The one line with this message logged for the request with this `x-request-id`.
+fn line_for<'a>(logged: &'a [Value], message: &str, request_id: &str) -> &'a Value {
+    let found: Vec<&Value> = logged
+        .iter()
+        .filter(|entry| {
+            entry["fields"]["message"] == message && entry["span"]["request_id"] == request_id
+        })
+        .collect();
+    assert_eq!(
+        found.len(),
+        1,
+        "one {message:?} line for request {request_id}: {logged:#?}"
+    );
+    found[0]
+}
+
+fn request_id_of(response: &reqwest::Response) -> String {
+    response.headers()["x-request-id"]
+        .to_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[test]
+fn an_api_base_url_over_plain_http_to_another_host_stops_the_start_with_one_line() {
+    for base in [
+        "http://taskrouter.example.com",
+        "HTTP://taskrouter.twilio.com",
+        "http://localhost.example.com",
+        "http://127.0.0.1.nip.io",
+        "http://10.0.0.7:8080",
+    ] {
+        // Arrange: a REST rule with every credential it needs, so only the URL is wrong.
+        let command = command(
+            "[default]\ninstruction = \"accept\"\ndelivery = \"rest\"\n",
+            &[
+                ("APP_TWILIO__API_BASE_URL", base),
+                ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+            ],
+        );
+
+        // Act
+        let output = run_named(&format!("the binary with api_base_url {base}"), command);
+
+        // Assert
+        let stderr = String::from_utf8(output.stderr).unwrap();
+        assert_eq!(output.status.code(), Some(1), "{base}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "{base}: {stderr}");
+        assert!(
+            stderr.contains("setting `twilio.api_base_url`: must be https://"),
+            "{base}: {stderr}"
+        );
+        assert!(
+            !String::from_utf8_lossy(&output.stdout).contains("listening"),
+            "{base}: it started"
+        );
+    }
+}
+
+#[test]
+fn an_api_base_url_over_plain_http_to_a_loopback_address_is_accepted() {
+    for base in [
+        "http://127.0.0.1:9",
+        "http://[::1]:9",
+        "http://localhost:9",
+        "https://taskrouter.example.com",
+    ] {
+        // Arrange
+        let command = command(
+            "[default]\ninstruction = \"accept\"\ndelivery = \"rest\"\n",
+            &[
+                ("APP_TWILIO__API_BASE_URL", base),
+                ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+            ],
+        );
+
+        // Act: `start` fails the test unless the service logs that it listens.
+        let mut running = start(command);
+        let status = running.terminate_once_settled();
+
+        // Assert
+        assert_eq!(status.code(), Some(0), "{base}");
+    }
+}
+
+#[tokio::test]
+async fn a_fragment_in_the_public_url_is_logged_once_at_start_and_left_out_of_the_signature() {
+    // Arrange: Twilio's connection overrides, after a URL holding a password.
+    let signed_url = "https://twilio:fragment-pw@router.example.com/assignment";
+    let configured = format!("{signed_url}#ct=3000&rc=2&rp=all");
+    let mut running = start_with_json_logs(command(
+        ACCEPT,
+        &[("APP_CALLBACK__PUBLIC_URL", configured.as_str())],
+    ));
+    let pairs = default_callback();
+
+    // Act
+    let answer = running
+        .post(&encode(&pairs), Some(&sign(TOKEN, signed_url, &pairs)))
+        .await;
+    let answer_status = answer.status();
+    let answer_body = answer.text().await.unwrap();
+    let status = running.terminate_once_settled();
+    let (stdout, stderr) = running.transcript();
+
+    // Assert
+    assert_eq!(answer_status, 200);
+    assert_eq!(answer_body, r#"{"instruction":"accept"}"#);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    let mentions: Vec<&str> = stdout
+        .lines()
+        .filter(|line| line.contains("#fragment"))
+        .collect();
+    assert_eq!(mentions.len(), 1, "one line at start:\n{stdout}");
+    let entry: Value = serde_json::from_str(mentions[0]).unwrap();
+    assert_eq!(
+        entry["fields"]["url"],
+        "https://twilio:***@router.example.com/assignment#ct=3000&rc=2&rp=all"
+    );
+    assert!(!stdout.contains("fragment-pw"), "the password was logged");
+}
+
+#[tokio::test]
+async fn twilios_idempotency_token_is_a_field_of_the_callbacks_span() {
+    // Arrange
+    let mut running = start_with_json_logs(command(ACCEPT, &[]));
+    let token = "AC0123456789abcdef0123456789abcdef-1f0e0c4a5b9d";
+    let too_long = "t".repeat(200);
+    let with = set_reservation(default_callback(), 1);
+    let without = set_reservation(default_callback(), 2);
+    let with_too_long = set_reservation(default_callback(), 3);
+    let forged = set_reservation(default_callback(), 4);
+    let header = |value| [("I-Twilio-Idempotency-Token", value)];
+
+    // Act
+    let answered_with = running
+        .post_with(
+            &encode(&with),
+            Some(&sign(TOKEN, PUBLIC_URL, &with)),
+            &header(token),
+        )
+        .await;
+    let answered_without = running
+        .post(&encode(&without), Some(&sign(TOKEN, PUBLIC_URL, &without)))
+        .await;
+    let answered_with_too_long = running
+        .post_with(
+            &encode(&with_too_long),
+            Some(&sign(TOKEN, PUBLIC_URL, &with_too_long)),
+            &header(&too_long),
+        )
+        .await;
+    let refused = running
+        .post_with(
+            &encode(&forged),
+            Some("Zm9yZ2VkLXNpZ25hdHVyZS0yMGI="),
+            &header(token),
+        )
+        .await;
+    let ids = [
+        &answered_with,
+        &answered_without,
+        &answered_with_too_long,
+        &refused,
+    ]
+    .map(request_id_of);
+    let statuses = [
+        &answered_with,
+        &answered_without,
+        &answered_with_too_long,
+        &refused,
+    ]
+    .map(|response| response.status().as_u16());
+    let status = running.terminate_once_settled();
+    let (stdout, stderr) = running.transcript();
+    let logged = json_lines(&stdout);
+
+    // Assert
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(statuses, [200, 200, 200, 403]);
+    let answered = line_for(&logged, "callback answered", &ids[0]);
+    assert_eq!(answered["span"]["idempotency_token"], token);
+    assert_eq!(answered["span"]["reservation_sid"], reservation_sid(1));
+    let answered = line_for(&logged, "callback answered", &ids[1]);
+    assert!(
+        answered["span"].get("idempotency_token").is_none(),
+        "no header, no field: {answered}"
+    );
+    let answered = line_for(&logged, "callback answered", &ids[2]);
+    assert!(
+        answered["span"].get("idempotency_token").is_none(),
+        "a token longer than Twilio's is not logged: {answered}"
+    );
+    assert!(!stdout.contains(&too_long));
+    let refused = line_for(&logged, "callback refused", &ids[3]);
+    assert_eq!(refused["span"]["idempotency_token"], token);
+}
+
+#[tokio::test]
+async fn a_rule_skipped_for_a_template_without_a_value_is_logged_as_a_warning() {
+    // Arrange
+    let mut running = start_with_json_logs(command(
+        "[[rules]]\nname = \"needs-contact\"\ninstruction = \"dequeue\"\n\
+         from = \"+15005550006\"\nto = \"{{worker.contact_uri}}\"\n\n\
+         [default]\ninstruction = \"accept\"\n",
+        &[],
+    ));
+    let pairs = callback(json!({"language": "en"}), json!({"skills": ["billing"]}));
+
+    // Act
+    let response = running
+        .post(&encode(&pairs), Some(&sign(TOKEN, PUBLIC_URL, &pairs)))
+        .await;
+    let request_id = request_id_of(&response);
+    let answer: Value = response.json().await.unwrap();
+    let status = running.terminate_once_settled();
+    let (stdout, stderr) = running.transcript();
+    let logged = json_lines(&stdout);
+
+    // Assert
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(answer, json!({"instruction": "accept"}));
+    let skipped = line_for(
+        &logged,
+        "rule skipped: a template has no usable value",
+        &request_id,
+    );
+    assert_eq!(skipped["level"], "WARN");
+    assert_eq!(skipped["fields"]["rule"], "needs-contact");
+    assert_eq!(skipped["fields"]["path"], "worker.contact_uri");
+    assert_eq!(skipped["fields"]["field"], "to");
+}
+
+/// A forged callback sent with these headers, and the words its refusal's hint must hold
+/// (`None`: no hint).
+struct Forged {
+    what: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    hint: Option<&'static [&'static str]>,
+}
+
+#[tokio::test]
+async fn a_refused_signature_is_logged_with_the_urls_tried_what_was_received_and_a_hint() {
+    // Arrange
+    let public_url = "https://user:s3cret-pw@router.example.com/assignment";
+    let mut running =
+        start_with_json_logs(command(ACCEPT, &[("APP_CALLBACK__PUBLIC_URL", public_url)]));
+    let pairs = default_callback();
+    let body = encode(&pairs);
+    let forged = "Zm9yZ2VkLXNpZ25hdHVyZS0yMGI=";
+    let cases = [
+        Forged {
+            what: "straight to the service",
+            headers: &[],
+            hint: Some(&["127.0.0.1", "router.example.com"]),
+        },
+        Forged {
+            what: "for the configured host on another port",
+            headers: &[("Host", "router.example.com:8080")],
+            hint: Some(&["port 8080", "443"]),
+        },
+        Forged {
+            what: "through a proxy that says it was plain http",
+            headers: &[
+                ("Host", "router.example.com"),
+                ("X-Forwarded-Proto", "http"),
+            ],
+            hint: Some(&["http://", "https://"]),
+        },
+        Forged {
+            what: "for the configured host and port",
+            headers: &[("Host", "router.example.com")],
+            hint: None,
+        },
+    ];
+
+    // Act
+    let mut sent = Vec::new();
+    for case in &cases {
+        let response = running.post_with(&body, Some(forged), case.headers).await;
+        let status = response.status().as_u16();
+        let request_id = request_id_of(&response);
+        let text = response.text().await.unwrap();
+        assert_eq!((status, text.as_str()), (403, ""), "{}", case.what);
+        sent.push(request_id);
+    }
+    let status = running.terminate_once_settled();
+    let (stdout, stderr) = running.transcript();
+    let logged = json_lines(&stdout);
+
+    // Assert
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    for (case, request_id) in cases.iter().zip(&sent) {
+        let what = case.what;
+        let refused = line_for(&logged, "callback refused", request_id);
+        let fields = &refused["fields"];
+        assert_eq!(refused["level"], "WARN", "{what}");
+        assert_eq!(
+            fields["urls_tried"], "https://user:***@router.example.com/assignment",
+            "{what}"
+        );
+        let host = case
+            .headers
+            .iter()
+            .find(|(name, _)| *name == "Host")
+            .map_or(format!("127.0.0.1:{}", running.port), |(_, host)| {
+                (*host).to_owned()
+            });
+        assert_eq!(fields["host"], host.as_str(), "{what}");
+        assert_eq!(fields["path"], "/assignment", "{what}");
+        match case.hint {
+            Some(words) => {
+                let hint = fields["hint"].as_str().unwrap_or_else(|| {
+                    panic!("{what}: a hint was expected: {refused}");
+                });
+                assert_eq!(hint.lines().count(), 1, "{what}: one sentence: {hint}");
+                for word in words {
+                    assert!(hint.contains(word), "{what}: no {word:?} in {hint:?}");
+                }
+            }
+            None => assert!(fields.get("hint").is_none(), "{what}: {refused}"),
+        }
+    }
+    for secret in ["s3cret-pw", forged, TOKEN] {
+        assert!(!stdout.contains(secret), "{secret} was logged");
+        assert!(!stderr.contains(secret), "{secret} was printed");
+    }
 }

@@ -450,3 +450,96 @@ async fn rest_updates_are_counted_by_outcome_with_their_attempts() {
         );
     }
 }
+
+#[tokio::test]
+async fn values_filled_into_url_fields_of_a_rest_update_are_percent_encoded() {
+    let task = json!({
+        "call_sid": "CA0123456789abcdef0123456789abcdef",
+        "name": "a b&c=d#e",
+        "hold": "jazz/../../admin",
+        "caller": "+1 500 555&0006",
+    });
+    let worker = json!({"contact_uri": "client:alice?x=1&y=2"});
+    let cases: Vec<(&str, Vec<(&str, &str)>)> = vec![
+        (
+            "instruction = \"redirect\"\ncall_sid = \"{{task.call_sid}}\"\n\
+             url = \"https://example.com/voicemail?customer={{task.name}}\"",
+            vec![
+                ("Instruction", "redirect"),
+                ("RedirectCallSid", "CA0123456789abcdef0123456789abcdef"),
+                (
+                    "RedirectUrl",
+                    "https://example.com/voicemail?customer=a%20b%26c%3Dd%23e",
+                ),
+            ],
+        ),
+        (
+            "instruction = \"call\"\nfrom = \"{{task.caller}}\"\nto = \"{{worker.contact_uri}}\"\n\
+             url = \"https://example.com/twiml?customer={{task.name}}\"\n\
+             status_callback_url = \"https://example.com/status?c={{task.name}}\"",
+            vec![
+                ("Instruction", "call"),
+                ("CallTo", "client:alice?x=1&y=2"),
+                ("CallFrom", "+1 500 555&0006"),
+                (
+                    "CallUrl",
+                    "https://example.com/twiml?customer=a%20b%26c%3Dd%23e",
+                ),
+                (
+                    "CallStatusCallbackUrl",
+                    "https://example.com/status?c=a%20b%26c%3Dd%23e",
+                ),
+            ],
+        ),
+        (
+            "instruction = \"conference\"\nfrom = \"{{task.caller}}\"\nto = \"{{worker.contact_uri}}\"\n\
+             wait_url = \"https://example.com/hold/{{task.hold}}\"\n\
+             status_callback = \"https://example.com/status?c={{task.name}}\"",
+            vec![
+                ("Instruction", "conference"),
+                ("To", "client:alice?x=1&y=2"),
+                ("From", "+1 500 555&0006"),
+                ("WaitUrl", "https://example.com/hold/jazz%2F..%2F..%2Fadmin"),
+                (
+                    "StatusCallback",
+                    "https://example.com/status?c=a%20b%26c%3Dd%23e",
+                ),
+            ],
+        ),
+    ];
+    for (rule, expected) in cases {
+        // Arrange
+        let twilio = MockServer::start().await;
+        Mock::given(method("POST"))
+            .and(path(worker_reservation_path(RESERVATION_SID)))
+            .respond_with(ok())
+            .expect(1)
+            .mount(&twilio)
+            .await;
+        let app = spawn_rest_app(&rest_rule(rule), &twilio.uri(), &[]).await;
+
+        // Act
+        let answer = instruction_of(
+            app.post_signed(&callback(task.clone(), worker.clone()))
+                .await,
+        )
+        .await;
+        let received = wait_for_requests(&twilio, 1, Duration::from_secs(5)).await;
+
+        // Assert
+        assert_eq!(answer, json!({}), "{rule}");
+        assert_eq!(received.len(), 1, "{rule}");
+        let form = form_of(&received[0]);
+        assert_eq!(form, pairs(&expected), "{rule}");
+        for (key, value) in &form {
+            if key.ends_with("Url") || key == "StatusCallback" {
+                let url = url::Url::parse(value).unwrap();
+                assert_eq!(url.fragment(), None, "{key}={value}");
+                if let Some((_, customer)) = url.query_pairs().next() {
+                    assert_eq!(customer, "a b&c=d#e", "{key}={value}");
+                }
+            }
+        }
+        twilio.verify().await;
+    }
+}

@@ -1,16 +1,18 @@
 //! Twilio's API misbehaving: down for longer than the update deadline, answering garbage,
-//! not speaking HTTP, unreachable by name. Whatever it does, every callback is answered `{}`
-//! at once, every update ends in exactly one outcome, and nothing beyond
-//! `max_pending_updates` is held.
+//! redirecting elsewhere, not speaking HTTP, unreachable by name. Whatever it does, every
+//! callback is answered `{}` at once, every update ends in exactly one outcome, and nothing
+//! beyond `max_pending_updates` is held.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
 
-use wiremock::matchers::{method, path};
+use serde_json::Value;
+use wiremock::matchers::{any, method, path};
 use wiremock::{Mock, MockServer, Request, ResponseTemplate};
 
 use crate::support::app::*;
 use crate::support::metrics::{Outcomes, Scrape};
+use crate::support::process::{command, start_with_json_logs};
 use crate::support::twilio::*;
 
 const REST_ACCEPT: &str = "[[rules]]\nname = \"by-rest\"\ndelivery = \"rest\"\ninstruction = \"accept\"\n\n[default]\ninstruction = \"accept\"\n";
@@ -279,9 +281,9 @@ async fn a_4xx_with_a_body_that_is_not_a_twilio_error_is_final_after_one_request
             "final_error",
         ),
         (
-            "404 from a proxy, in HTML",
-            ResponseTemplate::new(404)
-                .set_body_raw("<html><h1>404 Not Found</h1></html>", "text/html"),
+            "403 from a proxy, in HTML",
+            ResponseTemplate::new(403)
+                .set_body_raw("<html><h1>403 Forbidden</h1></html>", "text/html"),
             "final_error",
         ),
         (
@@ -535,4 +537,180 @@ async fn an_api_host_that_does_not_resolve_is_retried_until_the_update_expires()
         "no attempt after expiry"
     );
     assert_eq!(settled.in_flight(), 0);
+}
+
+#[tokio::test]
+async fn a_redirect_is_a_final_error_and_is_never_followed() {
+    let statuses = [301_u16, 302, 307, 308];
+    // Arrange: each update is redirected to a second server holding the same path, which
+    // must never hear from the service (a followed redirect would take the credentials there).
+    let twilio = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .named("the redirect's target")
+        .mount(&elsewhere)
+        .await;
+    let answers: Vec<(String, ResponseTemplate)> = statuses
+        .iter()
+        .enumerate()
+        .map(|(n, status)| {
+            let location = format!(
+                "{}{}",
+                elsewhere.uri(),
+                worker_reservation_path(&reservation_sid(n))
+            );
+            (
+                format!("a {status} to another server"),
+                ResponseTemplate::new(*status).insert_header("Location", location.as_str()),
+            )
+        })
+        .collect();
+    answer_once_each(
+        &twilio,
+        answers.iter().map(|(what, answer)| (what.as_str(), answer)),
+    )
+    .await;
+    let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), &[]).await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..statuses.len()).await;
+    let ended = app
+        .wait_for_outcomes(statuses.len() as u64, Duration::from_secs(5))
+        .await;
+    // Longer than the first backoff: a retry, were there one, would have arrived.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let settled = app.scrape().await;
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            final_error: 4,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(settled.outcomes(), ended.outcomes());
+    assert_eq!(settled.attempts(), 4);
+    assert_eq!(
+        per_reservation(&twilio.received_requests().await.unwrap(), 0..4),
+        vec![1; 4]
+    );
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+    twilio.verify().await;
+    elsewhere.verify().await;
+}
+
+#[tokio::test]
+async fn a_refused_redirect_is_logged_with_its_status_and_the_origin_it_pointed_to() {
+    // Arrange
+    let twilio = MockServer::start().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(worker_reservation_path(RESERVATION_SID)))
+        .respond_with(ResponseTemplate::new(307).insert_header(
+            "Location",
+            format!("{}/steal?token=never-logged", elsewhere.uri()).as_str(),
+        ))
+        .expect(1)
+        .mount(&twilio)
+        .await;
+    let base = twilio.uri();
+    let mut service = start_with_json_logs(command(
+        REST_ACCEPT,
+        &[
+            ("APP_TWILIO__API_BASE_URL", base.as_str()),
+            ("TWILIO_ACCOUNT_SID", ACCOUNT_SID),
+        ],
+    ));
+    let pairs = default_callback();
+
+    // Act
+    let answer = service
+        .post(&encode(&pairs), Some(&sign(TOKEN, PUBLIC_URL, &pairs)))
+        .await;
+    let answer_status = answer.status();
+    let ended = service.wait_for_outcomes(1, Duration::from_secs(5)).await;
+    let status = service.terminate_once_settled();
+    let (stdout, _) = service.transcript();
+
+    // Assert
+    assert_eq!(answer_status, 200);
+    assert_eq!(status.code(), Some(0));
+    assert_eq!(ended.outcomes().final_error, 1);
+    let logged: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap())
+        .collect();
+    let refused: Vec<&Value> = logged
+        .iter()
+        .filter(|entry| {
+            entry["fields"]["message"].as_str().is_some_and(|m| {
+                m.starts_with("reservation update refused: the API answered with a redirect")
+            })
+        })
+        .collect();
+    assert_eq!(refused.len(), 1, "one line for the update:\n{stdout}");
+    let fields = &refused[0]["fields"];
+    assert_eq!(refused[0]["level"], "ERROR");
+    assert_eq!(fields["status"], 307);
+    assert_eq!(fields["redirect_origin"], elsewhere.uri());
+    assert_eq!(fields["outcome"], "final_error");
+    assert!(
+        !stdout.contains("never-logged"),
+        "the Location's query is not logged"
+    );
+    assert!(!stdout.contains("reservation update landed"));
+    twilio.verify().await;
+    elsewhere.verify().await;
+}
+
+#[tokio::test]
+async fn a_404_means_the_task_is_gone_and_the_update_has_moved_on_after_one_request() {
+    let cases = [
+        (
+            "404 with Twilio's error body",
+            twilio_error(
+                404,
+                20404,
+                "The requested resource /v1/Workspaces/WS…/Tasks/WT… was not found",
+            ),
+        ),
+        (
+            "404 in HTML",
+            ResponseTemplate::new(404).set_body_raw("<html>Not Found</html>", "text/html"),
+        ),
+    ];
+    // Arrange
+    let twilio = MockServer::start().await;
+    answer_once_each(&twilio, cases.iter().map(|(what, answer)| (*what, answer))).await;
+    let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), &[]).await;
+
+    // Act
+    post_callbacks_answered_at_once(&app, 0..cases.len()).await;
+    let ended = app
+        .wait_for_outcomes(cases.len() as u64, Duration::from_secs(5))
+        .await;
+    // Longer than the first backoff: a retry, were there one, would have arrived.
+    tokio::time::sleep(Duration::from_millis(700)).await;
+    let settled = app.scrape().await;
+
+    // Assert
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            moved_on: 2,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(settled.outcomes(), ended.outcomes());
+    assert_eq!(settled.attempts(), 2);
+    assert_eq!(twilio.received_requests().await.unwrap().len(), 2);
+    twilio.verify().await;
 }

@@ -10,6 +10,7 @@ mod delivery;
 mod expressions;
 mod faults;
 mod layering;
+mod log_sink;
 mod properties;
 mod refusals;
 mod secrets;

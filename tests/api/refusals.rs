@@ -3,8 +3,11 @@
 use std::time::Duration;
 
 use serde_json::json;
+use wiremock::matchers::{any, method, path};
+use wiremock::{Mock, MockServer};
 
 use crate::support::app::*;
+use crate::support::twilio::{ok, wait_for_requests, worker_reservation_path};
 
 const RULES: &str = "[default]\ninstruction = \"accept\"\n";
 
@@ -338,4 +341,263 @@ async fn invalid_utf8_and_bad_escapes_in_any_pair_are_bad_requests() {
             .unwrap();
         assert_refused(response, 400).await;
     }
+}
+
+/// Every callback would be delivered over REST, so a refused one that still ran a rule
+/// would show at Twilio.
+const REST_RULES: &str = "[[rules]]\nname = \"vip\"\nwhen = \"task.vip == true\"\n\
+                          delivery = \"rest\"\ninstruction = \"accept\"\n\n\
+                          [default]\ndelivery = \"rest\"\ninstruction = \"reject\"\n";
+
+/// The service with [`REST_RULES`], and a Twilio that must hear nothing from it.
+async fn spawn_with_silent_twilio() -> (TestApp, MockServer) {
+    let twilio = MockServer::start().await;
+    Mock::given(any())
+        .respond_with(ok())
+        .expect(0)
+        .named("no update for a refused callback")
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(REST_RULES, &twilio.uri(), &[]).await;
+    (app, twilio)
+}
+
+/// Asserts, after longer than a hand-over to the deliverer takes, that Twilio heard nothing.
+async fn assert_nothing_sent(twilio: &MockServer) {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(twilio.received_requests().await.unwrap().is_empty());
+    twilio.verify().await;
+}
+
+/// The callback with `value` set as the first `key` and another copy appended.
+fn with_second_copy(
+    mut pairs: Vec<(String, String)>,
+    key: &str,
+    first: &str,
+    second: &str,
+) -> Vec<(String, String)> {
+    for (k, v) in &mut pairs {
+        if k == key {
+            *v = first.to_owned();
+        }
+    }
+    pairs.push((key.to_owned(), second.to_owned()));
+    pairs
+}
+
+#[tokio::test]
+async fn a_documented_field_given_twice_is_a_bad_request_naming_it_and_no_rule_runs() {
+    // Arrange
+    let (app, twilio) = spawn_with_silent_twilio().await;
+    let fields = [
+        ("TaskAttributes", r#"{"vip":true}"#),
+        ("WorkerAttributes", r#"{"skills":["billing"]}"#),
+        ("ReservationSid", "WRffffffffffffffffffffffffffffffff"),
+        ("TaskSid", "WTffffffffffffffffffffffffffffffff"),
+        ("WorkerSid", "WKffffffffffffffffffffffffffffffff"),
+        ("WorkspaceSid", "WSffffffffffffffffffffffffffffffff"),
+        ("TaskAge", "0"),
+        ("TaskPriority", "100"),
+        ("AccountSid", "ACffffffffffffffffffffffffffffffff"),
+        ("WorkflowSid", "WWffffffffffffffffffffffffffffffff"),
+        ("TaskQueueSid", "WQffffffffffffffffffffffffffffffff"),
+        ("Timestamp", "1764324999"),
+    ];
+    for (field, second) in fields {
+        let pairs = default_callback();
+        let first = pairs.iter().find(|(k, _)| k == field).unwrap().1.clone();
+        for (what, copy) in [
+            ("the same value", first.as_str()),
+            ("another value", second),
+        ] {
+            let sent = with_second_copy(pairs.clone(), field, &first, copy);
+
+            // Act
+            let response = app.post_signed(&sent).await;
+
+            // Assert
+            let body = assert_refused(response, 400).await;
+            assert_eq!(
+                body,
+                format!("the callback has {field} more than once\n"),
+                "{field}, {what}"
+            );
+        }
+    }
+    assert_nothing_sent(&twilio).await;
+}
+
+#[tokio::test]
+async fn two_signed_copies_of_the_task_attributes_are_refused_in_either_order() {
+    // Arrange: the signature sorts a key's values, so both orders carry the same valid
+    // signature, and whichever copy a reader took would decide the route.
+    let (app, twilio) = spawn_with_silent_twilio().await;
+    let vip = json!({"language": "en", "vip": true}).to_string();
+    let plain = json!({"language": "en", "vip": false}).to_string();
+    let vip_first = with_second_copy(default_callback(), "TaskAttributes", &vip, &plain);
+    let plain_first = with_second_copy(default_callback(), "TaskAttributes", &plain, &vip);
+    assert_eq!(
+        sign(TOKEN, PUBLIC_URL, &vip_first),
+        sign(TOKEN, PUBLIC_URL, &plain_first),
+        "the attack: swapping the copies keeps the signature"
+    );
+    for (what, sent) in [("vip first", vip_first), ("vip second", plain_first)] {
+        // Act
+        let response = app.post_signed(&sent).await;
+
+        // Assert
+        let body = assert_refused(response, 400).await;
+        assert_eq!(
+            body, "the callback has TaskAttributes more than once\n",
+            "{what}"
+        );
+    }
+    assert_nothing_sent(&twilio).await;
+}
+
+#[tokio::test]
+async fn an_unknown_field_given_twice_is_still_routed() {
+    // Arrange
+    let app = spawn_app(RULES).await;
+    let mut pairs = default_callback();
+    pairs.push(("WorkerName".to_owned(), "alice".to_owned()));
+    pairs.push(("WorkerName".to_owned(), "bob".to_owned()));
+
+    // Act
+    let response = app.post_signed(&pairs).await;
+
+    // Assert
+    assert_eq!(
+        instruction_of(response).await,
+        json!({"instruction": "accept"})
+    );
+}
+
+#[tokio::test]
+async fn more_than_one_signature_header_is_forbidden_even_when_each_is_valid() {
+    // Arrange: the control callback, its own Reservation, is the only update Twilio may get.
+    let twilio = MockServer::start().await;
+    Mock::given(path(worker_reservation_path(RESERVATION_SID)))
+        .respond_with(ok())
+        .expect(0)
+        .named("no update for the callbacks with two signatures")
+        .mount(&twilio)
+        .await;
+    Mock::given(method("POST"))
+        .and(path(worker_reservation_path(&reservation_sid(1))))
+        .respond_with(ok())
+        .expect(1)
+        .named("the update of the control callback")
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(REST_RULES, &twilio.uri(), &[]).await;
+    let pairs = default_callback();
+    let valid = sign(TOKEN, PUBLIC_URL, &pairs);
+    let garbage = "bm90IGEgc2lnbmF0dXJlIGF0IGFsbCE=";
+    let post_with_signatures = |signatures: [&str; 2]| {
+        let mut request = app
+            .client
+            .post(format!("{}/assignment", app.address))
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(encode(&pairs));
+        // `header` appends: two calls send two headers.
+        for signature in signatures {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        request.send()
+    };
+
+    // Act
+    let both_valid = post_with_signatures([&valid, &valid]).await.unwrap();
+    let both_valid_status = both_valid.status();
+    let both_valid_body = both_valid.text().await.unwrap();
+    let after_one = app.scrape().await;
+    let valid_first = post_with_signatures([&valid, garbage]).await.unwrap();
+    let valid_second = post_with_signatures([garbage, &valid]).await.unwrap();
+    let control = set_reservation(default_callback(), 1);
+    let control_answer = app.post_signed(&control).await;
+
+    // Assert
+    assert_eq!(both_valid_status, 403);
+    assert_eq!(both_valid_body, "");
+    assert_eq!(
+        after_one.value::<u64>("assignment_router_signature_failures_total{reason=\"repeated\"}"),
+        1
+    );
+    for response in [valid_first, valid_second] {
+        assert_eq!(assert_refused(response, 403).await, "");
+    }
+    assert_eq!(
+        app.scrape()
+            .await
+            .value::<u64>("assignment_router_signature_failures_total{reason=\"repeated\"}"),
+        3
+    );
+    assert_eq!(instruction_of(control_answer).await, json!({}));
+    wait_for_requests(&twilio, 1, Duration::from_secs(5)).await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    twilio.verify().await;
+}
+
+/// A JSON object whose text is exactly 4,096 characters: `key` holding 3-byte characters,
+/// each nine bytes once URL-encoded.
+fn attributes_of_4096_characters(key: &str) -> serde_json::Value {
+    let wrapping = format!("{{\"{key}\":\"\"}}").chars().count();
+    let value = json!({ key: "中".repeat(4096 - wrapping) });
+    assert_eq!(value.to_string().chars().count(), 4096);
+    value
+}
+
+#[tokio::test]
+async fn task_and_worker_attributes_of_4096_non_ascii_characters_each_fit_the_default_limit() {
+    // Arrange: the rule reads both, so both must arrive whole.
+    let app = spawn_app(
+        "[[rules]]\nname = \"long\"\n\
+         when = 'task.note CONTAINS \"中\" AND worker.bio CONTAINS \"中\"'\n\
+         instruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
+    )
+    .await;
+    let pairs = callback(
+        attributes_of_4096_characters("note"),
+        attributes_of_4096_characters("bio"),
+    );
+    let length = encode(&pairs).len();
+    assert!(
+        length > 65_536 && length < 131_072,
+        "the body is {length} bytes"
+    );
+
+    // Act
+    let response = app.post_signed(&pairs).await;
+
+    // Assert
+    assert_eq!(
+        instruction_of(response).await,
+        json!({"instruction": "reject"})
+    );
+}
+
+#[tokio::test]
+async fn a_body_of_exactly_the_default_limit_is_routed_and_one_byte_more_is_too_large() {
+    // Arrange
+    let app = spawn_app(RULES).await;
+    let padded = |length: usize| {
+        let mut pairs = default_callback();
+        pairs.push(("Padding".to_owned(), String::new()));
+        let base = encode(&pairs).len();
+        pairs.last_mut().unwrap().1 = "x".repeat(length - base);
+        assert_eq!(encode(&pairs).len(), length);
+        pairs
+    };
+
+    // Act
+    let at_limit = app.post_signed(&padded(131_072)).await;
+    let over_limit = app.post_signed(&padded(131_073)).await;
+
+    // Assert
+    assert_eq!(
+        instruction_of(at_limit).await,
+        json!({"instruction": "accept"})
+    );
+    assert_refused(over_limit, 413).await;
 }

@@ -116,3 +116,81 @@ async fn unknown_fields_are_signed_too() {
     let without = app.post_form(&encode(&pairs), Some(&signature), "").await;
     assert_refused(without, 403).await;
 }
+
+#[tokio::test]
+async fn a_fragment_in_the_public_url_is_left_out_of_what_is_signed() {
+    // Arrange: Twilio's connection overrides, which it never sends and never signs.
+    let app = spawn_app_with(
+        RULES,
+        &[(
+            "APP_CALLBACK__PUBLIC_URL",
+            "https://router.example.com/assignment#ct=3000&rc=2&rt=1000",
+        )],
+    )
+    .await;
+    let pairs = default_callback();
+    let without = sign(TOKEN, PUBLIC_URL, &pairs);
+    let with = sign(
+        TOKEN,
+        "https://router.example.com/assignment#ct=3000&rc=2&rt=1000",
+        &pairs,
+    );
+
+    // Act
+    let signed_without = app.post_form(&encode(&pairs), Some(&without), "").await;
+    let signed_with = app.post_form(&encode(&pairs), Some(&with), "").await;
+
+    // Assert
+    assert_eq!(
+        instruction_of(signed_without).await,
+        json!({"instruction": "accept"})
+    );
+    assert_eq!(assert_refused(signed_with, 403).await, "");
+}
+
+#[tokio::test]
+async fn a_callback_signed_for_any_listed_fallback_url_is_accepted_and_no_other() {
+    // Arrange
+    let app = spawn_app_with(
+        RULES,
+        &[(
+            "APP_CALLBACK__PUBLIC_URLS",
+            "https://fallback.example.com/assignment, https://backup.example.net:8443/hook",
+        )],
+    )
+    .await;
+    let pairs = default_callback();
+    let accepted = [
+        PUBLIC_URL,
+        "https://fallback.example.com/assignment",
+        "https://fallback.example.com:443/assignment",
+        "https://backup.example.net:8443/hook",
+        "https://backup.example.net/hook",
+    ];
+    let refused = [
+        "https://unlisted.example.com/assignment",
+        "https://fallback.example.com/hook",
+        "https://backup.example.net:443/hook",
+        "http://fallback.example.com/assignment",
+    ];
+    for url in accepted {
+        // Act
+        let response = app
+            .post_form(&encode(&pairs), Some(&sign(TOKEN, url, &pairs)), "")
+            .await;
+        // Assert
+        assert_eq!(
+            instruction_of(response).await,
+            json!({"instruction": "accept"}),
+            "signed for {url}"
+        );
+    }
+    for url in refused {
+        // Act
+        let response = app
+            .post_form(&encode(&pairs), Some(&sign(TOKEN, url, &pairs)), "")
+            .await;
+        // Assert
+        assert_eq!(assert_refused(response, 403).await, "", "signed for {url}");
+    }
+}

@@ -72,3 +72,56 @@ fn task_age_must_be_a_number() {
         Err(CallbackError::NotANumber("TaskAge"))
     );
 }
+
+#[test]
+fn a_documented_field_given_twice_is_refused_naming_it() {
+    let fields = [
+        "ReservationSid",
+        "TaskSid",
+        "WorkerSid",
+        "WorkspaceSid",
+        "AccountSid",
+        "WorkflowSid",
+        "TaskQueueSid",
+        "Timestamp",
+        "TaskAge",
+        "TaskPriority",
+        "TaskAttributes",
+        "WorkerAttributes",
+    ];
+    let base = [
+        ("ReservationSid", "WR1"),
+        ("TaskSid", "WT1"),
+        ("WorkerSid", "WK1"),
+        ("WorkspaceSid", "WS1"),
+    ];
+    for field in fields {
+        let value = if field.ends_with("Attributes") {
+            "{}"
+        } else {
+            "1"
+        };
+        let mut list: Vec<(&str, &str)> = base.to_vec();
+        list.push((field, value));
+        list.push((field, value));
+        let error = AssignmentCallback::from_verified(Verified::unchecked(pairs(&list)));
+        assert_eq!(error, Err(CallbackError::Repeated(field)), "{field}");
+        assert_eq!(
+            CallbackError::Repeated(field).to_string(),
+            format!("the callback has {field} more than once")
+        );
+    }
+}
+
+#[test]
+fn an_unknown_field_may_repeat() {
+    let list = [
+        ("ReservationSid", "WR1"),
+        ("TaskSid", "WT1"),
+        ("WorkerSid", "WK1"),
+        ("WorkspaceSid", "WS1"),
+        ("WorkerName", "a"),
+        ("WorkerName", "b"),
+    ];
+    assert!(AssignmentCallback::from_verified(Verified::unchecked(pairs(&list))).is_ok());
+}

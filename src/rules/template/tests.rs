@@ -129,7 +129,8 @@ fn a_missing_or_null_value_is_missing() {
         rendered("hi {{ task.absent }}"),
         Err(Missing {
             path: "task.absent".into(),
-            reason: "has no value"
+            reason: "has no value",
+            label: "no_value",
         })
     );
     assert_eq!(
@@ -223,4 +224,108 @@ fn a_bad_path_is_an_error_at_its_position_in_the_template() {
         14,
         "expected a key after `.`, found `.`",
     );
+}
+
+fn rendered_url(source: &str, task: serde_json::Value) -> Result<String, Missing> {
+    let template = Template::parse(source).unwrap();
+    let context = TestContext::new(task, json!({}));
+    template.render_url(&context).map(Cow::into_owned)
+}
+
+#[test]
+fn a_value_in_a_url_query_stays_one_value_and_decodes_back_to_itself() {
+    let hostile = "a b&c=d#e";
+    let url = rendered_url(
+        "https://example.com/hook?x={{ task.v }}&y=1",
+        json!({ "v": hostile }),
+    )
+    .unwrap();
+    assert_eq!(url, "https://example.com/hook?x=a%20b%26c%3Dd%23e&y=1");
+    let parsed = url::Url::parse(&url).unwrap();
+    let pairs: Vec<(String, String)> = parsed.query_pairs().into_owned().collect();
+    assert_eq!(
+        pairs,
+        [("x".into(), hostile.into()), ("y".into(), "1".into())]
+    );
+    assert_eq!(parsed.fragment(), None);
+}
+
+#[test]
+fn a_value_in_a_url_path_stays_one_segment() {
+    let url = rendered_url(
+        "https://example.com/agents/{{ task.v }}/twiml",
+        json!({ "v": "../admin?x=1#f" }),
+    )
+    .unwrap();
+    assert_eq!(
+        url,
+        "https://example.com/agents/..%2Fadmin%3Fx%3D1%23f/twiml"
+    );
+    let parsed = url::Url::parse(&url).unwrap();
+    assert_eq!(
+        parsed.path_segments().unwrap().collect::<Vec<_>>(),
+        ["agents", "..%2Fadmin%3Fx%3D1%23f", "twiml"]
+    );
+    assert_eq!(parsed.query(), None);
+}
+
+#[test]
+fn non_ascii_values_are_encoded_as_utf8() {
+    let url = rendered_url(
+        "https://example.com/?name={{ task.v }}",
+        json!({ "v": "José" }),
+    );
+    assert_eq!(url.unwrap(), "https://example.com/?name=Jos%C3%A9");
+}
+
+#[test]
+fn a_value_that_is_the_whole_url_goes_in_as_it_is() {
+    let url = rendered_url(
+        "{{ task.callback }}",
+        json!({ "callback": "https://crm.example.com/twiml?a=1&b=2" }),
+    );
+    assert_eq!(url.unwrap(), "https://crm.example.com/twiml?a=1&b=2");
+    let base = rendered_url(
+        "{{ task.base }}/twiml?id={{ task.id }}",
+        json!({ "base": "https://crm.example.com", "id": "1&2" }),
+    );
+    assert_eq!(base.unwrap(), "https://crm.example.com/twiml?id=1%262");
+}
+
+#[test]
+fn numbers_and_booleans_need_no_encoding_and_text_fields_are_not_encoded() {
+    let url = rendered_url(
+        "https://example.com/?age={{ task.age }}&vip={{ task.vip }}",
+        json!({ "age": 2.5, "vip": true }),
+    );
+    assert_eq!(url.unwrap(), "https://example.com/?age=2.5&vip=true");
+    let text = Template::parse("https://example.com/?x={{ task.name }}").unwrap();
+    assert_eq!(
+        text.render(&TestContext::new(json!({ "name": "a b" }), json!({})))
+            .unwrap(),
+        "https://example.com/?x=a b"
+    );
+}
+
+#[test]
+fn a_missing_value_in_a_url_is_still_missing() {
+    let missing = rendered_url("https://example.com/?x={{ task.nothing }}", json!({})).unwrap_err();
+    assert_eq!(missing.reason, "has no value");
+}
+
+#[test]
+fn a_dot_segment_cannot_be_filled_into_a_url() {
+    for dots in [".", ".."] {
+        let missing = rendered_url(
+            "https://example.com/customers/{{ task.id }}/twiml",
+            json!({ "id": dots }),
+        )
+        .unwrap_err();
+        assert_eq!(missing.label, "invalid_value", "{dots}");
+    }
+    let fine = rendered_url(
+        "https://example.com/c/{{ task.id }}",
+        json!({ "id": "..." }),
+    );
+    assert_eq!(fine.unwrap(), "https://example.com/c/...");
 }

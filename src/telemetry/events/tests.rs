@@ -59,6 +59,7 @@ fn an_answered_callback_is_one_line_with_its_span_and_one_count() {
     let (lines, metrics) = capture(|metrics| {
         CallbackAnswered {
             request_id: "req-1",
+            idempotency_token: Some("AC1-retry-token"),
             task_sid: "WT1",
             reservation_sid: "WR1",
             worker_sid: "WK1",
@@ -75,6 +76,7 @@ fn an_answered_callback_is_one_line_with_its_span_and_one_count() {
     assert_eq!(lines[0]["span"]["reservation_sid"], "WR1");
     assert_eq!(lines[0]["span"]["rule"], "vip");
     assert_eq!(lines[0]["span"]["request_id"], "req-1");
+    assert_eq!(lines[0]["span"]["idempotency_token"], "AC1-retry-token");
     assert!(
         metrics.contains(
             r#"assignment_router_callbacks_total{rule="vip",instruction="accept",delivery="inline",outcome="answered"} 1"#
@@ -89,9 +91,16 @@ fn a_refused_signature_is_logged_as_a_warning_and_counted_twice() {
     let (lines, metrics) = capture(|metrics| {
         CallbackRefused {
             request_id: "req-2",
+            idempotency_token: None,
             outcome: "forbidden",
             reason: &"the signature does not match",
             signature_failure: Some("mismatch"),
+            diagnosis: Some(SignatureDiagnosis {
+                urls_tried: "https://router.example.com/assignment",
+                host: "127.0.0.1:8080",
+                path: "/assignment",
+                hint: Some("the request came for host 127.0.0.1"),
+            }),
             took: Duration::from_micros(30),
         }
         .emit(metrics);
@@ -100,6 +109,17 @@ fn a_refused_signature_is_logged_as_a_warning_and_counted_twice() {
     assert_eq!(lines[0]["level"], "WARN");
     assert_eq!(lines[0]["fields"]["reason"], "the signature does not match");
     assert_eq!(lines[0]["span"]["outcome"], "forbidden");
+    assert!(lines[0]["span"].get("idempotency_token").is_none());
+    assert_eq!(
+        lines[0]["fields"]["urls_tried"],
+        "https://router.example.com/assignment"
+    );
+    assert_eq!(lines[0]["fields"]["host"], "127.0.0.1:8080");
+    assert_eq!(lines[0]["fields"]["path"], "/assignment");
+    assert_eq!(
+        lines[0]["fields"]["hint"],
+        "the request came for host 127.0.0.1"
+    );
     assert!(
         metrics.contains(r#"assignment_router_signature_failures_total{reason="mismatch"} 1"#),
         "{metrics}"
@@ -112,9 +132,11 @@ fn another_refusal_counts_no_signature_failure() {
     let (_, metrics) = capture(|metrics| {
         CallbackRefused {
             request_id: "req-3",
+            idempotency_token: None,
             outcome: "bad_request",
             reason: &"the callback has no ReservationSid",
             signature_failure: None,
+            diagnosis: None,
             took: Duration::from_micros(30),
         }
         .emit(metrics);
@@ -163,6 +185,14 @@ fn every_update_outcome_has_its_level_label_and_count() {
             UpdateOutcome::Dropped { max_pending: 7 },
             "ERROR",
             "dropped",
+        ),
+        (
+            UpdateOutcome::Redirected {
+                status: 307,
+                origin: "https://elsewhere.example",
+            },
+            "ERROR",
+            "final_error",
         ),
     ];
     for (outcome, level, label) in cases {
@@ -233,4 +263,28 @@ fn a_reload_sets_the_rules_gauge_and_counts_its_outcome() {
     );
     assert!(metrics.contains(r#"assignment_router_rule_reloads_total{outcome="success"} 1"#));
     assert!(metrics.contains(r#"assignment_router_rule_reloads_total{outcome="failure"} 1"#));
+}
+
+#[test]
+fn a_skipped_rule_is_a_warning_naming_rule_and_path_and_counted_per_rule() {
+    let rule = Arc::new("vip".to_owned());
+    let (lines, metrics) = capture(|metrics| {
+        RuleSkipped {
+            rule: &rule,
+            field: "to",
+            path: Some("worker.contact_uri"),
+            reason: "has no value",
+            label: "no_value",
+        }
+        .emit(metrics);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(lines[0]["fields"]["rule"], "vip");
+    assert_eq!(lines[0]["fields"]["path"], "worker.contact_uri");
+    assert!(
+        metrics
+            .contains(r#"assignment_router_rules_skipped_total{rule="vip",reason="no_value"} 1"#),
+        "{metrics}"
+    );
 }

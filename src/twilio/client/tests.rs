@@ -70,3 +70,36 @@ fn retry_after_is_read_as_seconds_or_a_date() {
     );
     assert_eq!(parse_retry_after("soon"), None);
 }
+
+#[test]
+fn a_404_means_the_task_is_gone_and_is_not_retried() {
+    let body = br#"{"code": 20404, "message": "The requested resource was not found"}"#;
+    assert_eq!(
+        classify(StatusCode::NOT_FOUND, None, body),
+        AttemptError::MovedOn {
+            status: 404,
+            message: "The requested resource was not found".to_owned(),
+        }
+    );
+    assert!(matches!(
+        classify(StatusCode::NOT_FOUND, None, b"<html>"),
+        AttemptError::MovedOn { status: 404, .. }
+    ));
+}
+
+#[test]
+fn a_redirect_is_described_by_its_origin_only() {
+    let request = Url::parse("https://taskrouter.twilio.com/v1/Workspaces/WS1").unwrap();
+    assert_eq!(
+        redirect_origin(&request, Some("https://evil.example:8443/steal?token=x")),
+        "https://evil.example:8443"
+    );
+    assert_eq!(
+        redirect_origin(&request, Some("/elsewhere")),
+        "https://taskrouter.twilio.com"
+    );
+    assert_eq!(
+        redirect_origin(&request, None),
+        "nowhere (no Location header)"
+    );
+}

@@ -97,13 +97,10 @@ fn no_secret_is_printed_when_the_start_is_refused() {
             "setting `callback.public_url`",
         ),
         refusal(
-            "a public_url with a fragment",
+            "an api_base_url over plain http to another host",
             INLINE_RULES,
-            &[(
-                "APP_CALLBACK__PUBLIC_URL",
-                "https://router.example.com/assignment#here",
-            )],
-            "#fragment",
+            &[("APP_TWILIO__API_BASE_URL", "http://taskrouter.example.com")],
+            "setting `twilio.api_base_url`: must be https://",
         ),
         refusal(
             "a public_url that is not a URL",

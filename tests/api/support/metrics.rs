@@ -107,6 +107,19 @@ impl Running {
             .unwrap();
         read(response).await
     }
+
+    /// As [`TestApp::wait_for_outcomes`], for the binary: its update ends are only logged
+    /// and counted, so a test must wait for the count before it stops the service.
+    pub async fn wait_for_outcomes(&self, count: u64, timeout: Duration) -> Scrape {
+        let until = Instant::now() + timeout;
+        loop {
+            let scrape = self.scrape().await;
+            if scrape.outcomes().total() >= count || Instant::now() > until {
+                return scrape;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
 }
 
 async fn read(response: reqwest::Response) -> Scrape {

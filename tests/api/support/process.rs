@@ -6,7 +6,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
-use std::sync::mpsc::{Receiver, channel};
+use std::sync::mpsc::{Receiver, Sender, channel};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
@@ -89,6 +89,10 @@ fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
+/// Long enough after `listening`, even on a loaded machine, for the service to have installed
+/// its signal handlers (see [`Running::terminate_once_settled`]).
+const SETTLING: Duration = Duration::from_millis(500);
+
 /// The service, started with piped output; every line it writes is kept.
 pub struct Running {
     child: Child,
@@ -96,6 +100,8 @@ pub struct Running {
     pub admin_port: u16,
     /// The lines read while waiting for `listening`, that one included.
     early: Vec<String>,
+    /// When the `listening` line was read.
+    listening_at: Instant,
     /// The lines after `listening`; iterating ends at EOF, once the process has exited.
     pub lines: Receiver<String>,
     stderr: Option<JoinHandle<Vec<u8>>>,
@@ -110,7 +116,33 @@ impl Drop for Running {
 }
 
 /// Starts the command and waits for its `listening` line, in either log format.
-pub fn start(mut command: Command) -> Running {
+pub fn start(command: Command) -> Running {
+    start_gated(command, None)
+}
+
+/// Holds the service's stdout unread from its `listening` line on (see
+/// [`start_holding_stdout`]); reading resumes when this is released or dropped.
+pub struct StdoutHold(Sender<()>);
+
+impl StdoutHold {
+    /// Lets the reader go on: the lines the service wrote meanwhile arrive in
+    /// [`Running::lines`], and the service's writes go through again.
+    pub fn release(self) {
+        drop(self.0);
+    }
+}
+
+/// As [`start`], but nothing more is read from stdout after the `listening` line until the
+/// hold is released: the pipe fills and stays full, as under a log collector that stopped
+/// reading. (The ports come from the `listening` line itself, so no port has to be guessed.)
+pub fn start_holding_stdout(command: Command) -> (Running, StdoutHold) {
+    let (release, released) = channel();
+    (start_gated(command, Some(released)), StdoutHold(release))
+}
+
+/// Starts the command; its stdout is read line by line on a thread of its own, which, given
+/// a `gate`, waits on it after forwarding the `listening` line.
+fn start_gated(mut command: Command, gate: Option<Receiver<()>>) -> Running {
     command
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -120,12 +152,16 @@ pub fn start(mut command: Command) -> Running {
     let stderr = read_all(child.stderr.take().unwrap());
     let (sender, lines) = channel();
     std::thread::spawn(move || {
+        let mut gate = gate;
         for line in BufReader::new(stdout).split(b'\n').map_while(Result::ok) {
-            if sender
-                .send(String::from_utf8_lossy(&line).into_owned())
-                .is_err()
-            {
+            let line = String::from_utf8_lossy(&line).into_owned();
+            let listening = gate.is_some() && listening_ports(&line).is_some();
+            if sender.send(line).is_err() {
                 break;
+            }
+            if let Some(gate) = gate.take_if(|_| listening) {
+                // Released or dropped: either way, read on.
+                let _ = gate.recv();
             }
         }
     });
@@ -134,6 +170,7 @@ pub fn start(mut command: Command) -> Running {
         port: 0,
         admin_port: 0,
         early: Vec::new(),
+        listening_at: Instant::now(),
         lines,
         stderr: Some(stderr),
     };
@@ -148,6 +185,7 @@ pub fn start(mut command: Command) -> Running {
         if let Some((port, admin_port)) = ports {
             running.port = port;
             running.admin_port = admin_port;
+            running.listening_at = Instant::now();
             return running;
         }
     }
@@ -213,6 +251,17 @@ impl Running {
 
     /// POSTs a urlencoded body to the callback path with this signature header (or none).
     pub async fn post(&self, body: &str, signature: Option<&str>) -> reqwest::Response {
+        self.post_with(body, signature, &[]).await
+    }
+
+    /// As [`Running::post`], with more headers: what Twilio or a proxy adds
+    /// (`I-Twilio-Idempotency-Token`, `X-Forwarded-Proto`), or another `Host`.
+    pub async fn post_with(
+        &self,
+        body: &str,
+        signature: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> reqwest::Response {
         let mut request = reqwest::Client::new()
             .post(format!("http://127.0.0.1:{}/assignment", self.port))
             .header("Content-Type", "application/x-www-form-urlencoded")
@@ -220,12 +269,24 @@ impl Running {
         if let Some(signature) = signature {
             request = request.header("X-Twilio-Signature", signature);
         }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         request.send().await.unwrap()
     }
 
     /// Sends SIGHUP: the service reloads its rules.
     pub fn hang_up(&self) {
         self.signal("-HUP");
+    }
+
+    /// As [`Running::terminate`], but not within [`SETTLING`] of the `listening` line. The
+    /// service logs `listening` before it installs its signal handlers (one per listener), so
+    /// a SIGTERM sent at once may kill it outright, or stop one listener and leave the process
+    /// running; a test about something else must not depend on that race.
+    pub fn terminate_once_settled(&mut self) -> ExitStatus {
+        std::thread::sleep(SETTLING.saturating_sub(self.listening_at.elapsed()));
+        self.terminate()
     }
 
     /// Sends SIGTERM and waits for the exit.
