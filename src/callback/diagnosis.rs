@@ -79,8 +79,8 @@ fn hint(configured: &[url::Url], received: Received<'_>) -> Option<String> {
     if same_host.is_empty() {
         return Some(format!(
             "the request came for host {host} but callback.public_url names {}: Twilio signs \
-             the URL entered in its console, so set callback.public_url (or add to \
-             callback.public_urls) exactly that URL",
+             the URL entered in its console, so set callback.public_url to exactly that URL \
+             (or add it to callback.public_urls)",
             first.host_str().unwrap_or("")
         ));
     }
