@@ -15,8 +15,11 @@
 //!    log line and its counters; a REST update goes to [`twilio`]'s deliverer, which sends it
 //!    in the background until it lands or its deadline passes.
 //!
-//! [`app`] builds all of this from [`settings`] and runs it (listeners, SIGHUP reload,
-//! shutdown drain); [`cli`] is the command line; [`state`] is what the handlers share.
+//! A refusal goes the same way back: [`http`]'s refusal table gives its status, and for a
+//! refused signature [`callback::diagnosis`] words what to check.
+//!
+//! [`app`] builds all of this from [`settings`] and runs it (listeners, signals, SIGHUP
+//! reload, shutdown drain); [`cli`] is the command line; [`state`] is what the handlers share.
 //!
 //! # The layering rule
 //!
