@@ -271,7 +271,7 @@ fn an_api_base_url_over_plain_http_to_a_loopback_address_is_accepted() {
 
         // Act: `start` fails the test unless the service logs that it listens.
         let mut running = start(command);
-        let status = running.terminate_once_settled();
+        let status = running.terminate();
 
         // Assert
         assert_eq!(status.code(), Some(0), "{base}");
@@ -295,7 +295,7 @@ async fn a_fragment_in_the_public_url_is_logged_once_at_start_and_left_out_of_th
         .await;
     let answer_status = answer.status();
     let answer_body = answer.text().await.unwrap();
-    let status = running.terminate_once_settled();
+    let status = running.terminate();
     let (stdout, stderr) = running.transcript();
 
     // Assert
@@ -366,7 +366,7 @@ async fn twilios_idempotency_token_is_a_field_of_the_callbacks_span() {
         &refused,
     ]
     .map(|response| response.status().as_u16());
-    let status = running.terminate_once_settled();
+    let status = running.terminate();
     let (stdout, stderr) = running.transcript();
     let logged = json_lines(&stdout);
 
@@ -408,7 +408,7 @@ async fn a_rule_skipped_for_a_template_without_a_value_is_logged_as_a_warning() 
         .await;
     let request_id = request_id_of(&response);
     let answer: Value = response.json().await.unwrap();
-    let status = running.terminate_once_settled();
+    let status = running.terminate();
     let (stdout, stderr) = running.transcript();
     let logged = json_lines(&stdout);
 
@@ -479,7 +479,7 @@ async fn a_refused_signature_is_logged_with_the_urls_tried_what_was_received_and
         assert_eq!((status, text.as_str()), (403, ""), "{}", case.what);
         sent.push(request_id);
     }
-    let status = running.terminate_once_settled();
+    let status = running.terminate();
     let (stdout, stderr) = running.transcript();
     let logged = json_lines(&stdout);
 
@@ -520,4 +520,25 @@ async fn a_refused_signature_is_logged_with_the_urls_tried_what_was_received_and
         assert!(!stdout.contains(secret), "{secret} was logged");
         assert!(!stderr.contains(secret), "{secret} was printed");
     }
+}
+
+#[tokio::test]
+async fn pretty_logs_carry_no_colour_codes_when_stdout_is_not_a_terminal() {
+    // Arrange: the shipped format, with stdout a pipe (as under a container runtime).
+    let mut running = start(command(ACCEPT, &[("APP_LOG__FORMAT", "pretty")]));
+    let pairs = default_callback();
+
+    // Act
+    let answer = running
+        .post(&encode(&pairs), Some(&sign(TOKEN, PUBLIC_URL, &pairs)))
+        .await;
+    let answer_status = answer.status();
+    let status = running.terminate();
+    let (stdout, stderr) = running.transcript();
+
+    // Assert
+    assert_eq!(answer_status, 200);
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert!(stdout.contains("callback answered"), "{stdout}");
+    assert!(!stdout.contains('\u{1b}'), "escape codes in:\n{stdout}");
 }

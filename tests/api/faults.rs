@@ -637,7 +637,7 @@ async fn a_refused_redirect_is_logged_with_its_status_and_the_origin_it_pointed_
         .await;
     let answer_status = answer.status();
     let ended = service.wait_for_outcomes(1, Duration::from_secs(5)).await;
-    let status = service.terminate_once_settled();
+    let status = service.terminate();
     let (stdout, _) = service.transcript();
 
     // Assert

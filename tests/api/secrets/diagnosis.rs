@@ -164,7 +164,7 @@ async fn refuse_every_way(format: Format) {
         let (status, text) = post(&mut audit, &service, case).await;
         assert_eq!(status, case.status, "{run}: {}: {text}", case.what);
     }
-    let status = service.terminate_once_settled();
+    let status = service.terminate();
     let (stdout, stderr) = service.transcript();
     audit.record(format!("the service's stdout ({run})"), stdout.clone());
     audit.record(format!("the service's stderr ({run})"), stderr.clone());

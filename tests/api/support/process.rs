@@ -89,10 +89,6 @@ fn read_all(mut pipe: impl Read + Send + 'static) -> JoinHandle<Vec<u8>> {
     })
 }
 
-/// Long enough after `listening`, even on a loaded machine, for the service to have installed
-/// its signal handlers (see [`Running::terminate_once_settled`]).
-const SETTLING: Duration = Duration::from_millis(500);
-
 /// The service, started with piped output; every line it writes is kept.
 pub struct Running {
     child: Child,
@@ -100,8 +96,6 @@ pub struct Running {
     pub admin_port: u16,
     /// The lines read while waiting for `listening`, that one included.
     early: Vec<String>,
-    /// When the `listening` line was read.
-    listening_at: Instant,
     /// The lines after `listening`; iterating ends at EOF, once the process has exited.
     pub lines: Receiver<String>,
     stderr: Option<JoinHandle<Vec<u8>>>,
@@ -170,7 +164,6 @@ fn start_gated(mut command: Command, gate: Option<Receiver<()>>) -> Running {
         port: 0,
         admin_port: 0,
         early: Vec::new(),
-        listening_at: Instant::now(),
         lines,
         stderr: Some(stderr),
     };
@@ -185,7 +178,6 @@ fn start_gated(mut command: Command, gate: Option<Receiver<()>>) -> Running {
         if let Some((port, admin_port)) = ports {
             running.port = port;
             running.admin_port = admin_port;
-            running.listening_at = Instant::now();
             return running;
         }
     }
@@ -278,15 +270,6 @@ impl Running {
     /// Sends SIGHUP: the service reloads its rules.
     pub fn hang_up(&self) {
         self.signal("-HUP");
-    }
-
-    /// As [`Running::terminate`], but not within [`SETTLING`] of the `listening` line. The
-    /// service logs `listening` before it installs its signal handlers (one per listener), so
-    /// a SIGTERM sent at once may kill it outright, or stop one listener and leave the process
-    /// running; a test about something else must not depend on that race.
-    pub fn terminate_once_settled(&mut self) -> ExitStatus {
-        std::thread::sleep(SETTLING.saturating_sub(self.listening_at.elapsed()));
-        self.terminate()
     }
 
     /// Sends SIGTERM and waits for the exit.
