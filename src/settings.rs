@@ -255,11 +255,30 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Reads the settings and checks everything but the presence of secrets: what `check`
+    /// validates where the secrets are not (a CI job, a laptop), so that what passes there
+    /// fails `serve` only for a missing secret. [`Settings::missing_secret`] says which.
+    pub fn load_without_secrets(file: Option<&Path>) -> Result<Self, SettingsError> {
+        let settings = Self::read(file)?;
+        settings.validate_all_but_secrets()?;
+        Ok(settings)
+    }
+
+    /// The secret `serve` would need and cannot find, if any.
+    pub fn missing_secret(&self) -> Option<SettingsError> {
+        (self.callback.verify_signature && self.twilio.auth_token.is_none())
+            .then_some(SettingsError::MissingAuthToken)
+    }
+
     /// Whole-settings checks that serde cannot express.
     fn validate(&self) -> Result<(), SettingsError> {
-        if self.callback.verify_signature && self.twilio.auth_token.is_none() {
-            return Err(SettingsError::MissingAuthToken);
+        if let Some(missing) = self.missing_secret() {
+            return Err(missing);
         }
+        self.validate_all_but_secrets()
+    }
+
+    fn validate_all_but_secrets(&self) -> Result<(), SettingsError> {
         if !self.callback.path.starts_with('/') {
             return Err(invalid("callback.path", "must start with `/`"));
         }

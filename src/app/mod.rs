@@ -81,8 +81,9 @@ impl Application {
             );
             None
         };
+        // Counted as a reload counts them (`rules reloaded`), and as `rules_loaded` does.
         tracing::info!(
-            rules = rules.len(),
+            rules = rules.rules().count(),
             file = %settings.rules.path.display(),
             "rules loaded"
         );

@@ -39,7 +39,12 @@ pub fn run(
     let now = match at.map(str::parse::<Timestamp>) {
         None => Timestamp::now(),
         Some(Ok(at)) => at,
-        Some(Err(error)) => return fail(&format!("--at is not an RFC 3339 instant: {error}")),
+        Some(Err(error)) => {
+            return fail(&format!(
+                "--at is not an RFC 3339 instant (e.g. 2026-12-24T15:00:00Z or \
+                 2026-12-24T10:00:00-05:00): {error}"
+            ));
+        }
     };
     let body = match read_form_body(file) {
         Ok(body) => body,

@@ -1,5 +1,6 @@
 //! `serve`: run the service until SIGTERM or SIGINT.
 
+use std::io::IsTerminal;
 use std::path::Path;
 use std::process::ExitCode;
 
@@ -14,7 +15,9 @@ pub fn run(config: Option<&Path>) -> ExitCode {
         Err(error) => return fail(&error),
     };
     // Held to the end of `run`, so every line is written before the process exits.
-    let _log_writer = telemetry::init(settings.log.format, std::io::stdout());
+    let stdout = std::io::stdout();
+    let colour = stdout.is_terminal();
+    let _log_writer = telemetry::init(settings.log.format, stdout, colour);
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -22,6 +22,14 @@ pub fn run(config: Option<&Path>, url: &str, file: Option<&Path>) -> ExitCode {
         Ok(body) => body,
         Err(error) => return fail(&error),
     };
+    if body.is_empty() {
+        // Almost always a mistake (a file name mistyped, stdin not redirected): a real
+        // callback is never empty. The signature of the bare URL is still printed.
+        eprintln!(
+            "warning: the body is empty, so this signs the URL alone; pass the callback's \
+             urlencoded body as a file or on standard input"
+        );
+    }
     let pairs = match form::parse(body.as_bytes()) {
         Ok(pairs) => pairs,
         Err(error) => return fail(&error),

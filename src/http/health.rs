@@ -12,8 +12,7 @@ pub async fn health() -> HttpResponse {
 /// 200 once rules are loaded. They are loaded before either listener opens, so an answer
 /// here always means ready; the rule count helps an operator confirm which file is in force.
 pub async fn ready(state: web::Data<AppState>) -> HttpResponse {
-    HttpResponse::Ok().content_type("text/plain").body(format!(
-        "ready: {} rules and a default\n",
-        state.rules.load().len()
-    ))
+    HttpResponse::Ok()
+        .content_type("text/plain")
+        .body(format!("ready: {}\n", state.rules.load().count_in_words()))
 }

@@ -379,6 +379,15 @@ impl RuleSet {
         self.rules.len()
     }
 
+    /// The rules in force, in words: "no rules and a default", "1 rule and a default", …
+    pub fn count_in_words(&self) -> String {
+        match self.rules.len() {
+            0 => "no rules and a default".to_owned(),
+            1 => "1 rule and a default".to_owned(),
+            n => format!("{n} rules and a default"),
+        }
+    }
+
     /// Whether any rule (or the default) sends a REST update.
     pub fn uses_rest(&self) -> bool {
         self.rules().any(|rule| {

@@ -26,12 +26,15 @@ use crate::telemetry::writer::{LogWriter, LogWriterGuard};
 /// waits on the sink: past a bounded backlog, lines are dropped, counted, and reported once
 /// the sink takes lines again. Keep the returned guard until the process ends;
 /// dropping it writes what is left.
-pub fn init(format: LogFormat, sink: impl Write + Send + 'static) -> LogWriterGuard {
+///
+/// `colour` turns on ANSI colours in the pretty format: for a terminal only, since escape codes
+/// in a file or a log collector are noise.
+pub fn init(format: LogFormat, sink: impl Write + Send + 'static, colour: bool) -> LogWriterGuard {
     let (writer, guard) = LogWriter::spawn(sink, |lost| LogLinesLost { lost }.emit())
         .expect("the log writer thread should start");
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     // `try_init` also routes the `log` crate's records (actix's own lines) here.
-    let _ = subscriber(format, filter, writer).try_init();
+    let _ = subscriber(format, filter, writer, colour).try_init();
     guard
 }
 
@@ -41,12 +44,14 @@ pub fn subscriber<W>(
     format: LogFormat,
     filter: EnvFilter,
     writer: W,
+    colour: bool,
 ) -> Box<dyn Subscriber + Send + Sync>
 where
     W: for<'w> MakeWriter<'w> + Send + Sync + 'static,
 {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(writer);
     match format {
         LogFormat::Json => Box::new(

@@ -534,3 +534,126 @@ async fn metrics_count_callbacks_by_outcome_on_the_admin_listener_only() {
     assert_eq!(metrics.value::<f64>("assignment_router_rules_loaded"), 2.0);
     assert_eq!(on_callback_port, 404);
 }
+
+#[test]
+fn sign_with_an_empty_body_warns_and_still_signs_the_url() {
+    // Arrange
+    let empty = temp_file("empty.form", "");
+    let mut signing = command("[default]\ninstruction = \"accept\"\n", &[]);
+    signing.args(["sign", "--url", PUBLIC_URL]).arg(&empty);
+    // Act
+    let (code, stdout, stderr) = stdout_of(signing);
+    // Assert
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(stderr.starts_with("warning: the body is empty"), "{stderr}");
+    assert_eq!(stdout.trim(), sign(TOKEN, PUBLIC_URL, &[]));
+    // A body with pairs signs without a word on stderr.
+    let form_file = temp_file("callback.form", &encode(&default_callback()));
+    let mut signing = command("[default]\ninstruction = \"accept\"\n", &[]);
+    signing.args(["sign", "--url", PUBLIC_URL]).arg(&form_file);
+    let (code, _, stderr) = stdout_of(signing);
+    assert_eq!(code, Some(0));
+    assert_eq!(stderr, "");
+}
+
+#[test]
+fn a_bad_at_instant_is_refused_with_an_example() {
+    let (code, stdout, stderr) = explain(
+        SCHEDULED_RULES,
+        &["--at", "24/12/2026 15:00"],
+        &default_callback(),
+    );
+    assert_eq!(code, Some(1));
+    assert_eq!(stdout, "");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(stderr.contains("e.g. 2026-12-24T15:00:00Z"), "{stderr}");
+}
+
+#[test]
+fn version_prints_the_release() {
+    let mut version = command("[default]\ninstruction = \"accept\"\n", &[]);
+    version.arg("--version");
+    let (code, stdout, _) = stdout_of(version);
+    assert_eq!(code, Some(0));
+    assert_eq!(stdout, "assignment-router 0.2.0\n");
+}
+
+#[test]
+fn check_without_a_token_still_refuses_what_serve_would_refuse() {
+    for (key, value, named) in [
+        (
+            "APP_CALLBACK__PUBLIC_URL",
+            "https://router example.com/assignment",
+            "setting `callback.public_url`",
+        ),
+        (
+            "APP_TWILIO__API_BASE_URL",
+            "http://taskrouter.example.com",
+            "setting `twilio.api_base_url`",
+        ),
+        (
+            "APP_CALLBACK__PATH",
+            "assignment",
+            "setting `callback.path`",
+        ),
+    ] {
+        // Arrange: no secrets at all, as in a CI job.
+        let mut check = command("[default]\ninstruction = \"accept\"\n", &[(key, value)]);
+        check.env_remove("TWILIO_AUTH_TOKEN").arg("check");
+        // Act
+        let (code, stdout, stderr) = stdout_of(check);
+        // Assert
+        assert_eq!(code, Some(1), "{key}: {stdout}");
+        assert!(stderr.contains(named), "{key}: {stderr}");
+        assert!(!stdout.contains(": ok,"), "{key}: {stdout}");
+        // And `serve`, with the token, refuses the same setting.
+        let mut serve = command("[default]\ninstruction = \"accept\"\n", &[(key, value)]);
+        serve.arg("serve");
+        let (code, _, stderr) = stdout_of(serve);
+        assert_eq!(code, Some(1), "{key}");
+        assert!(stderr.contains(named), "{key}: {stderr}");
+    }
+}
+
+#[tokio::test]
+async fn the_start_and_a_reload_of_the_same_file_count_its_rules_the_same_way() {
+    // Arrange
+    let rules_file = temp_file(
+        "count.toml",
+        "[[rules]]\nname = \"only\"\nwhen = 'TaskAge > 5'\ninstruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n",
+    );
+    let mut running = start_with_json_logs(command_for(&rules_file, &[]));
+    // Act
+    running.hang_up();
+    let ready = reqwest::get(format!("{}/ready", running.admin_address()))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut reloaded = None;
+    while reloaded.is_none() && std::time::Instant::now() < deadline {
+        if let Ok(line) = running.lines.recv_timeout(Duration::from_millis(200)) {
+            let entry: Value = serde_json::from_str(&line).unwrap();
+            if entry["fields"]["message"] == "rules reloaded" {
+                reloaded = Some(entry["fields"]["rules"].clone());
+            }
+        }
+    }
+    running.terminate();
+    let (stdout, _) = running.transcript();
+    // Assert
+    let loaded = stdout
+        .lines()
+        .map(|line| serde_json::from_str::<Value>(line).unwrap())
+        .find(|entry| entry["fields"]["message"] == "rules loaded")
+        .map(|entry| entry["fields"]["rules"].clone());
+    assert_eq!(loaded, Some(json!(2)), "{stdout}");
+    assert_eq!(reloaded, Some(json!(2)));
+    assert_eq!(ready, "ready: 1 rule and a default\n");
+    let mut check = command_for(&rules_file, &[]);
+    check.arg("check");
+    let (_, stdout, _) = stdout_of(check);
+    assert!(stdout.ends_with(": ok, 1 rule and a default\n"), "{stdout}");
+}

@@ -48,7 +48,7 @@ impl Captured {
 fn capture(emit: impl FnOnce(&Metrics)) -> (Vec<serde_json::Value>, String) {
     let sink = Captured::default();
     let metrics = Metrics::new();
-    let subscriber = subscriber(LogFormat::Json, EnvFilter::new("info"), sink.clone());
+    let subscriber = subscriber(LogFormat::Json, EnvFilter::new("info"), sink.clone(), false);
     tracing::subscriber::with_default(subscriber, || emit(&metrics));
     (sink.lines(), metrics.render())
 }
