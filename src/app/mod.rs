@@ -15,10 +15,10 @@ use crate::callback::diagnosis;
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
 use crate::http::server::{self, BindError};
-use crate::rules::{self, RulesError};
+use crate::rules::{self, RuleSet, RulesError};
 use crate::settings::Settings;
 use crate::state::AppState;
-use crate::telemetry::metrics::Metrics;
+use crate::telemetry::metrics::{Metrics, RuleSeries};
 use crate::twilio::client::{ClientError, TwilioClient};
 use crate::twilio::deliverer::{Deliverer, Limits};
 use crate::twilio::runtime::DeliveryRuntime;
@@ -89,6 +89,7 @@ impl Application {
         );
         let metrics = Arc::new(Metrics::new());
         metrics.rules_loaded(rules.rules().count());
+        metrics.follow_rules(&rule_series(&rules));
         let (deliverer, delivery_runtime) = match TwilioClient::new(&settings.twilio) {
             Ok(client) => {
                 let runtime = DeliveryRuntime::start().map_err(StartupError::DeliveryThread)?;
@@ -193,4 +194,18 @@ impl Application {
         }
         Ok(())
     }
+}
+
+/// The series each rule in force can move, for the metrics to hold at 0 from start.
+fn rule_series(rules: &RuleSet) -> Vec<RuleSeries> {
+    rules
+        .rules()
+        .map(|rule| RuleSeries {
+            rule: rule.label.clone(),
+            instruction: rule.instruction.name(),
+            delivery: rule.delivery.name(),
+            answers_duplicates: rule.sends_update(),
+            can_be_skipped: rule.holds_templates(),
+        })
+        .collect()
 }

@@ -13,7 +13,12 @@ pub async fn on_sighup(state: Arc<AppState>, mut hangups: Signal) {
     while hangups.recv().await.is_some() {
         let file = state.rules_path.display().to_string();
         match state.reload_rules() {
-            Ok(rules) => RulesReloaded { file: &file, rules }.emit(&state.metrics),
+            Ok(rules) => RulesReloaded {
+                file: &file,
+                rules,
+                series: &super::rule_series(&state.rules.load()),
+            }
+            .emit(&state.metrics),
             Err(error) => RulesNotReloaded {
                 file: &file,
                 problems: &error.problems,

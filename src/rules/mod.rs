@@ -217,6 +217,18 @@ impl Rule {
         names
     }
 
+    /// Whether any field holds a template, so that the rule can be skipped.
+    pub fn holds_templates(&self) -> bool {
+        self.fields
+            .iter()
+            .any(|(_, value)| matches!(value, FieldValue::Text(template) if !template.is_static()))
+    }
+
+    /// Whether the rule sends a REST update (and so is remembered per Reservation).
+    pub fn sends_update(&self) -> bool {
+        self.delivery == Delivery::Rest && self.instruction != InstructionKind::Defer
+    }
+
     /// The URL fields whose values are templates: what they insert is percent-encoded
     /// (see [`Template::render_url`]).
     pub fn templated_url_fields(&self) -> Vec<&'static str> {

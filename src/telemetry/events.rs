@@ -9,7 +9,7 @@ use std::fmt::Display;
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::metrics::{CallbackLabels, Metrics};
+use super::metrics::{CallbackLabels, Metrics, RuleSeries};
 
 /// A callback answered with an instruction (or `{}`), for the first time or as a duplicate.
 #[derive(Debug)]
@@ -313,11 +313,14 @@ pub struct RulesReloaded<'a> {
     pub file: &'a str,
     /// Rules in force, the default included.
     pub rules: usize,
+    /// Their series: those of new rules appear at 0, those of rules gone are dropped.
+    pub series: &'a [RuleSeries],
 }
 
 impl RulesReloaded<'_> {
     pub fn emit(self, metrics: &Metrics) {
         metrics.rules_loaded(self.rules);
+        metrics.follow_rules(self.series);
         metrics.reload("success");
         tracing::info!(file = %self.file, rules = self.rules, "rules reloaded");
     }

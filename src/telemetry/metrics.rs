@@ -27,7 +27,7 @@ pub struct CallbackLabels {
 
 /// A rule skipped, and why (`no_value`, `not_text`, `invalid_value`).
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
-struct SkipLabels {
+pub struct SkipLabels {
     rule: Arc<String>,
     reason: &'static str,
 }
@@ -40,6 +40,76 @@ struct ReasonLabel {
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct OutcomeLabel {
     outcome: &'static str,
+}
+
+/// The `outcome` of a refused callback, as `http::refusal` labels it (a test there keeps the
+/// two in step). Their series exist from start, at 0.
+pub const REFUSALS: [&str; 5] = [
+    "unsupported_media_type",
+    "payload_too_large",
+    "request_timeout",
+    "forbidden",
+    "bad_request",
+];
+
+/// Why a signature was refused, as `SignatureError::reason` labels it.
+pub const SIGNATURE_FAILURES: [&str; 5] = [
+    "missing",
+    "malformed",
+    "mismatch",
+    "body_hash_mismatch",
+    "repeated",
+];
+
+/// How a Reservation update ends (`UpdateOutcome::label`).
+pub const UPDATE_OUTCOMES: [&str; 5] = ["landed", "final_error", "moved_on", "expired", "dropped"];
+
+/// Why a rule is skipped (`Skip::label`).
+pub const SKIP_REASONS: [&str; 3] = ["no_value", "not_text", "invalid_value"];
+
+/// A rule in force, as its series are labelled: what lets every series a rule can move exist
+/// at 0 before its first callback, so that an alert on `increase()` sees the first one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RuleSeries {
+    pub rule: Arc<String>,
+    pub instruction: &'static str,
+    pub delivery: &'static str,
+    /// It is remembered per Reservation (REST), so it can answer a duplicate.
+    pub answers_duplicates: bool,
+    /// It holds templates, so it can be skipped.
+    pub can_be_skipped: bool,
+}
+
+impl RuleSeries {
+    fn callbacks(&self) -> Vec<CallbackLabels> {
+        let outcomes: &[&'static str] = if self.answers_duplicates {
+            &["answered", "duplicate"]
+        } else {
+            &["answered"]
+        };
+        outcomes
+            .iter()
+            .map(|outcome| CallbackLabels {
+                rule: self.rule.clone(),
+                instruction: self.instruction,
+                delivery: self.delivery,
+                outcome,
+            })
+            .collect()
+    }
+
+    fn skips(&self) -> Vec<SkipLabels> {
+        if !self.can_be_skipped {
+            return Vec::new();
+        }
+        SKIP_REASONS
+            .iter()
+            .map(|reason| SkipLabels {
+                rule: self.rule.clone(),
+                reason,
+            })
+            .collect()
+    }
 }
 
 /// Every metric the service keeps. Cheap to share: each handle is reference-counted.
@@ -60,6 +130,8 @@ pub struct Metrics {
     log_lines_dropped: Counter,
     /// Two scrapes at once must not both add the same dropped lines.
     syncing: std::sync::Mutex<()>,
+    /// The rules whose series exist now, so that a reload can drop those of rules gone.
+    rules_in_force: std::sync::Mutex<Vec<RuleSeries>>,
 }
 
 impl Default for Metrics {
@@ -162,7 +234,60 @@ impl Metrics {
             rules_skipped,
             log_lines_dropped,
             syncing: std::sync::Mutex::default(),
+            rules_in_force: std::sync::Mutex::default(),
         }
+        .with_fixed_series()
+    }
+
+    /// Every series whose labels are known before any event, at 0: refusals, signature
+    /// failures, update outcomes, reload outcomes.
+    fn with_fixed_series(self) -> Self {
+        for outcome in REFUSALS {
+            let _ = self.callbacks.get_or_create(&CallbackLabels {
+                rule: Arc::default(),
+                instruction: "",
+                delivery: "",
+                outcome,
+            });
+        }
+        for reason in SIGNATURE_FAILURES {
+            let _ = self
+                .signature_failures
+                .get_or_create(&ReasonLabel { reason });
+        }
+        for outcome in UPDATE_OUTCOMES {
+            let _ = self.updates.get_or_create(&OutcomeLabel { outcome });
+        }
+        for outcome in ["success", "failure"] {
+            let _ = self.reloads.get_or_create(&OutcomeLabel { outcome });
+        }
+        self
+    }
+
+    /// Makes the series of `rules` exist (at 0 when new), and drops those of rules no longer
+    /// in force: at start, and after each reload.
+    pub fn follow_rules(&self, rules: &[RuleSeries]) {
+        let mut in_force = self
+            .rules_in_force
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for gone in in_force.iter().filter(|old| !rules.contains(old)) {
+            for labels in gone.callbacks() {
+                self.callbacks.remove(&labels);
+            }
+            for labels in gone.skips() {
+                self.rules_skipped.remove(&labels);
+            }
+        }
+        for rule in rules {
+            for labels in rule.callbacks() {
+                let _ = self.callbacks.get_or_create(&labels);
+            }
+            for labels in rule.skips() {
+                let _ = self.rules_skipped.get_or_create(&labels);
+            }
+        }
+        *in_force = rules.to_vec();
     }
 
     pub fn callback(&self, labels: &CallbackLabels, took: Duration) {
@@ -245,27 +370,4 @@ impl Drop for InFlight<'_> {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn renders_counters_with_their_labels() {
-        let metrics = Metrics::new();
-        metrics.callback(
-            &CallbackLabels {
-                rule: Arc::new("vip".to_owned()),
-                instruction: "accept",
-                delivery: "inline",
-                outcome: "answered",
-            },
-            Duration::from_micros(80),
-        );
-        metrics.signature_failure("mismatch");
-        let text = metrics.render();
-        assert!(text.contains(
-            "assignment_router_callbacks_total{rule=\"vip\",instruction=\"accept\",delivery=\"inline\",outcome=\"answered\"} 1"
-        ), "{text}");
-        assert!(text.contains("assignment_router_signature_failures_total{reason=\"mismatch\"} 1"));
-        assert!(text.contains("assignment_router_callback_duration_seconds_count 1"));
-    }
-}
+mod tests;

@@ -657,3 +657,57 @@ async fn the_start_and_a_reload_of_the_same_file_count_its_rules_the_same_way() 
     let (_, stdout, _) = stdout_of(check);
     assert!(stdout.ends_with(": ok, 1 rule and a default\n"), "{stdout}");
 }
+
+#[tokio::test]
+async fn every_known_series_is_exported_from_start_and_rule_series_follow_a_reload() {
+    // Arrange: a REST-free file of two rules, one with a template.
+    let rules_file = temp_file(
+        "series.toml",
+        "[[rules]]\nname = \"old\"\nwhen = 'TaskAge > 5'\ninstruction = \"reject\"\n\n\
+         [[rules]]\nname = \"kept\"\ninstruction = \"dequeue\"\nfrom = \"{{task.from}}\"\n\n\
+         [default]\ninstruction = \"accept\"\n",
+    );
+    let mut running = start_with_json_logs(command_for(&rules_file, &[]));
+    // Act: before any callback.
+    let at_start = running.scrape().await;
+    std::fs::write(
+        &rules_file,
+        "[[rules]]\nname = \"kept\"\ninstruction = \"dequeue\"\nfrom = \"{{task.from}}\"\n\n\
+         [[rules]]\nname = \"new\"\ninstruction = \"reject\"\n\n\
+         [default]\ninstruction = \"accept\"\n",
+    )
+    .unwrap();
+    running.hang_up();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    let mut after = running.scrape().await;
+    while !after.text().contains("rule=\"new\"") && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        after = running.scrape().await;
+    }
+    running.terminate();
+    // Assert
+    for series in [
+        r#"assignment_router_callbacks_total{rule="old",instruction="reject",delivery="inline",outcome="answered"}"#,
+        r#"assignment_router_callbacks_total{rule="kept",instruction="dequeue",delivery="inline",outcome="answered"}"#,
+        r#"assignment_router_callbacks_total{rule="default",instruction="accept",delivery="inline",outcome="answered"}"#,
+        r#"assignment_router_callbacks_total{rule="",instruction="",delivery="",outcome="forbidden"}"#,
+        r#"assignment_router_rules_skipped_total{rule="kept",reason="no_value"}"#,
+        r#"assignment_router_signature_failures_total{reason="mismatch"}"#,
+        r#"assignment_router_rest_updates_total{outcome="landed"}"#,
+        r#"assignment_router_rule_reloads_total{outcome="failure"}"#,
+        "assignment_router_log_lines_dropped_total",
+    ] {
+        let line = format!("{series} 0");
+        assert!(
+            at_start.text().lines().any(|l| l == line),
+            "no {line} in:\n{at_start}"
+        );
+    }
+    assert!(!after.text().contains("rule=\"old\""), "{after}");
+    let fresh = r#"assignment_router_callbacks_total{rule="new",instruction="reject",delivery="inline",outcome="answered"} 0"#;
+    assert!(after.text().lines().any(|l| l == fresh), "{after}");
+    assert_eq!(
+        after.value::<f64>(r#"assignment_router_rule_reloads_total{outcome="success"}"#),
+        1.0
+    );
+}

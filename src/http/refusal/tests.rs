@@ -57,3 +57,30 @@ fn a_refused_signature_answers_with_an_empty_body_and_others_say_why() {
         Some("text/plain; charset=utf-8")
     );
 }
+
+#[test]
+fn every_label_here_has_its_series_from_start() {
+    use crate::telemetry::metrics::{REFUSALS, SIGNATURE_FAILURES};
+    let refusals = [
+        AssignmentError::UnsupportedMediaType,
+        AssignmentError::TooLarge(1),
+        AssignmentError::TooSlow(1),
+        AssignmentError::Signature(SignatureError::Missing),
+        AssignmentError::Unreadable(String::new()),
+    ];
+    for error in &refusals {
+        assert!(REFUSALS.contains(&classify(error).1), "{error:?}");
+    }
+    for failure in [
+        SignatureError::Missing,
+        SignatureError::Malformed,
+        SignatureError::Mismatch,
+        SignatureError::BodyHashMismatch,
+        SignatureError::Repeated,
+    ] {
+        assert!(
+            SIGNATURE_FAILURES.contains(&failure.reason()),
+            "{failure:?}"
+        );
+    }
+}

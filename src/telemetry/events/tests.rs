@@ -141,7 +141,10 @@ fn another_refusal_counts_no_signature_failure() {
         }
         .emit(metrics);
     });
-    assert!(!metrics.contains("assignment_router_signature_failures_total{"));
+    for reason in crate::telemetry::metrics::SIGNATURE_FAILURES {
+        let zero = format!("assignment_router_signature_failures_total{{reason=\"{reason}\"}} 0");
+        assert!(metrics.contains(&zero), "{zero}\n{metrics}");
+    }
     assert!(metrics.contains(r#"outcome="bad_request"} 1"#), "{metrics}");
 }
 
@@ -209,6 +212,7 @@ fn every_update_outcome_has_its_level_label_and_count() {
         assert_eq!(lines.len(), 1, "{label}: {lines:?}");
         assert_eq!(lines[0]["level"], level, "{label}");
         assert_eq!(lines[0]["fields"]["outcome"], label);
+        assert!(crate::telemetry::metrics::UPDATE_OUTCOMES.contains(&label));
         assert_eq!(lines[0]["fields"]["reservation_sid"], "WR9");
         assert!(
             metrics.contains(&format!(
@@ -246,6 +250,7 @@ fn a_reload_sets_the_rules_gauge_and_counts_its_outcome() {
         RulesReloaded {
             file: "rules.toml",
             rules: 4,
+            series: &[],
         }
         .emit(metrics);
         RulesNotReloaded {
