@@ -55,6 +55,11 @@ pub enum SettingsError {
     Read(#[from] config::ConfigError),
     #[error("{file}: unknown setting `{key}`")]
     UnknownKey { file: String, key: String },
+    #[error(
+        "{file}: this looks like a rules file ([[rules]], [default]), not a settings file: \
+         use --rules FILE, or name it in the settings' rules.path"
+    )]
+    LooksLikeRules { file: String },
     #[error("cannot read settings file {file}: {reason}")]
     Unreadable { file: String, reason: String },
     /// Says where, and what the parser expected, but never quotes the line: it may hold a
@@ -346,7 +351,11 @@ impl Settings {
 fn read_settings_file(path: &Path) -> Result<String, SettingsError> {
     let file = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|error| SettingsError::Unreadable {
-        file: file.clone(),
+        // Named as the operator can find it, whatever the working directory was.
+        file: std::path::absolute(path)
+            .unwrap_or_else(|_| path.to_path_buf())
+            .display()
+            .to_string(),
         reason: error.to_string(),
     })?;
     if let Err(error) = text.parse::<toml::Table>() {
@@ -410,6 +419,14 @@ fn check_credentials_travel_safely(api_base_url: &str) -> Result<(), SettingsErr
 
 fn check_known_keys(layer: &Config, path: &Path) -> Result<(), SettingsError> {
     let table: config::Map<String, config::Value> = layer.clone().try_deserialize()?;
+    let rules_are_a_list = table
+        .get("rules")
+        .is_some_and(|rules| rules.clone().into_array().is_ok());
+    if table.contains_key("default") || table.contains_key("schedules") || rules_are_a_list {
+        return Err(SettingsError::LooksLikeRules {
+            file: path.display().to_string(),
+        });
+    }
     for (section, value) in table {
         let keys: Vec<String> = match value.clone().into_table() {
             Ok(inner) => inner

@@ -9,13 +9,17 @@ use crate::rules;
 use crate::settings::Settings;
 use crate::twilio::client::TwilioClient;
 
-pub fn run(config: Option<&Path>) -> ExitCode {
+/// `rules`, when given, is checked instead of the settings' `rules.path`.
+pub fn run(config: Option<&Path>, rules: Option<&Path>) -> ExitCode {
     // Everything `serve` checks but the presence of secrets: rules are often checked where
     // the secrets are not (a CI job, a laptop). Say what `serve` would need, and go on.
-    let settings = match Settings::load_without_secrets(config) {
+    let mut settings = match Settings::load_without_secrets(config) {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
     };
+    if let Some(rules) = rules {
+        settings.rules.path = rules.to_path_buf();
+    }
     if let Some(missing) = settings.missing_secret() {
         println!("note: {missing}");
     }

@@ -22,16 +22,24 @@ pub enum Output {
     Json,
 }
 
-pub fn run(
-    config: Option<&Path>,
-    at: Option<&str>,
-    file: Option<&Path>,
-    output: Output,
-) -> ExitCode {
-    let settings = match Settings::read(config) {
+/// The files `explain` reads: the settings (optional), the rules (instead of the settings'
+/// `rules.path`), and the callback's form (a file, or stdin).
+#[derive(Debug, Clone, Copy)]
+pub struct Files<'a> {
+    pub config: Option<&'a Path>,
+    pub rules: Option<&'a Path>,
+    pub form: Option<&'a Path>,
+}
+
+pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
+    let mut settings = match Settings::read(files.config) {
         Ok(settings) => settings,
         Err(error) => return fail(&error),
     };
+    if let Some(rules) = files.rules {
+        settings.rules.path = rules.to_path_buf();
+    }
+    let file = files.form;
     let rules = match rules::load(&settings.rules.path) {
         Ok(rules) => rules,
         Err(error) => return fail(&error),

@@ -33,9 +33,18 @@ pub enum Command {
     /// Run the service (the default command).
     Serve,
     /// Load settings and rules as `serve` would: list the rules, or every problem (exit 1).
-    Check,
+    Check {
+        /// The rules file to check, instead of the settings' `rules.path` (no settings file
+        /// needed).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+    },
     /// Evaluate one callback offline: each rule tried and why, then the exact answer.
     Explain {
+        /// The rules file to use, instead of the settings' `rules.path` (no settings file
+        /// needed).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
         /// The urlencoded body TaskRouter sends (a file, or `-` or nothing for stdin).
         form_file: Option<PathBuf>,
         /// The instant to read schedules at (RFC 3339, e.g. 2026-12-24T15:00:00Z).
@@ -64,14 +73,20 @@ impl Cli {
         let config = self.config.as_deref();
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::run(config),
-            Command::Check => check::run(config),
+            Command::Check { rules } => check::run(config, rules.as_deref()),
             Command::Explain {
+                rules,
                 form_file,
                 at,
                 json,
             } => {
                 let output = if json { Output::Json } else { Output::Text };
-                explain::run(config, at.as_deref(), form_file.as_deref(), output)
+                let files = explain::Files {
+                    config,
+                    rules: rules.as_deref(),
+                    form: form_file.as_deref(),
+                };
+                explain::run(files, at.as_deref(), output)
             }
             Command::Sign { url, form_file } => sign::run(config, &url, form_file.as_deref()),
             Command::Healthcheck => healthcheck::run(config),
@@ -92,7 +107,7 @@ pub fn read_form_body(file: Option<&Path>) -> Result<String, String> {
     match file {
         Some(path) if path != Path::new("-") => {
             text = std::fs::read_to_string(path)
-                .map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+                .map_err(|e| format!("cannot read {}: {e}", absolute(path).display()))?;
         }
         _ => {
             std::io::stdin()
@@ -103,4 +118,10 @@ pub fn read_form_body(file: Option<&Path>) -> Result<String, String> {
     let trimmed = text.trim_end_matches(['\r', '\n']).len();
     text.truncate(trimmed);
     Ok(text)
+}
+
+/// The path as the operator can find it, whatever the working directory was: for "cannot
+/// read" messages.
+pub fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }

@@ -55,15 +55,35 @@ impl RulesError {
 
 /// Reads and checks the rules file at `path`.
 pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
-    let fail = |message: String| RulesError {
-        file: path.to_path_buf(),
-        problems: vec![Problem::new(&Place::File, None, message)],
-    };
-    let text = std::fs::read_to_string(path).map_err(|e| fail(format!("cannot read: {e}")))?;
-    parse(&text).map_err(|problems| RulesError {
-        file: path.to_path_buf(),
-        problems,
+    let text = std::fs::read_to_string(path).map_err(|e| {
+        // Named as the operator can find it, whatever the working directory was.
+        let tried = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
+        RulesError::single(&tried, &format!("cannot read: {e}"))
+    })?;
+    parse(&text).map_err(|problems| {
+        if looks_like_settings(&text) {
+            return RulesError::single(
+                path,
+                "this looks like a settings file, not a rules file: pass it with --config \
+                 FILE (its `rules.path` names the rules file)",
+            );
+        }
+        RulesError {
+            file: path.to_path_buf(),
+            problems,
+        }
     })
+}
+
+/// A settings file has these sections and no `[default]`.
+fn looks_like_settings(text: &str) -> bool {
+    let Ok(table) = text.parse::<toml::Table>() else {
+        return false;
+    };
+    !table.contains_key("default")
+        && ["server", "callback", "twilio", "admin", "log"]
+            .iter()
+            .any(|section| table.contains_key(*section))
 }
 
 /// Checks the text of a rules file; on failure, every problem found.

@@ -711,3 +711,102 @@ async fn every_known_series_is_exported_from_start_and_rule_series_follow_a_relo
         1.0
     );
 }
+
+#[test]
+fn check_and_explain_take_a_rules_file_with_no_settings_at_all() {
+    // Arrange: no settings file, and no rules path in the environment either.
+    let rules_file = temp_file("direct.toml", SCHEDULED_RULES);
+    let mut check = command("[default]\ninstruction = \"accept\"\n", &[]);
+    check
+        .env_remove("APP_RULES__PATH")
+        .arg("check")
+        .arg("--rules")
+        .arg(&rules_file);
+    let form_file = temp_file("direct.form", &encode(&default_callback()));
+    let mut explain = command("[default]\ninstruction = \"accept\"\n", &[]);
+    explain
+        .env_remove("APP_RULES__PATH")
+        .args([
+            "explain",
+            "--json",
+            "--at",
+            "2026-12-01T15:00:00Z",
+            "--rules",
+        ])
+        .arg(&rules_file)
+        .arg(&form_file);
+    // Act
+    let (check_code, check_out, check_err) = stdout_of(check);
+    let (explain_code, explain_out, explain_err) = stdout_of(explain);
+    // Assert
+    assert_eq!(check_code, Some(0), "{check_err}");
+    assert!(
+        check_out.contains(&format!("{}: rule", rules_file.display())),
+        "{check_out}"
+    );
+    assert_eq!(explain_code, Some(0), "{explain_err}");
+    let document: Value = serde_json::from_str(&explain_out).unwrap();
+    assert!(document["decision"]["rule"].is_string(), "{explain_out}");
+}
+
+#[test]
+fn a_file_given_for_the_other_role_says_which_option_it_needs() {
+    // Arrange
+    let rules_file = temp_file("mixed-up-rules.toml", SCHEDULED_RULES);
+    let settings_file = temp_file(
+        "mixed-up-settings.toml",
+        "[server]\nport = 8080\n\n[rules]\npath = \"rules.toml\"\n",
+    );
+    let mut rules_as_settings = command("[default]\ninstruction = \"accept\"\n", &[]);
+    rules_as_settings
+        .arg("check")
+        .arg("--config")
+        .arg(&rules_file);
+    let mut settings_as_rules = command("[default]\ninstruction = \"accept\"\n", &[]);
+    settings_as_rules
+        .arg("check")
+        .arg("--rules")
+        .arg(&settings_file);
+    // Act
+    let (code, stdout, stderr) = stdout_of(rules_as_settings);
+    let (other_code, other_out, _) = stdout_of(settings_as_rules);
+    // Assert
+    assert_eq!(code, Some(1), "{stdout}");
+    assert!(
+        stderr.contains("this looks like a rules file") && stderr.contains("--rules"),
+        "{stderr}"
+    );
+    assert_eq!(other_code, Some(1), "{other_out}");
+    assert!(
+        other_out.contains("this looks like a settings file") && other_out.contains("--config"),
+        "{other_out}"
+    );
+}
+
+#[test]
+fn every_cannot_read_names_the_absolute_path_tried() {
+    for args in [
+        &["check", "--rules", "missing-rules.toml"][..],
+        &["check", "--config", "missing-settings.toml"],
+        &["explain", "missing-callback.form"],
+        &["sign", "--url", PUBLIC_URL, "missing-body.form"],
+    ] {
+        // Arrange: a relative name, resolved from the working directory.
+        let mut run = command("[default]\ninstruction = \"accept\"\n", &[]);
+        let folder = std::path::PathBuf::from(run.get_current_dir().unwrap());
+        run.args(args);
+        // Act
+        let (code, stdout, stderr) = stdout_of(run);
+        // Assert
+        let name = args.last().unwrap();
+        let absolute = folder.join(name);
+        assert_eq!(code, Some(1), "{args:?}: {stdout}{stderr}");
+        let said = format!("{stdout}{stderr}");
+        assert!(said.contains("cannot read"), "{args:?}: {said}");
+        assert!(
+            said.contains(&absolute.display().to_string()),
+            "{args:?} should name {}: {said}",
+            absolute.display()
+        );
+    }
+}
