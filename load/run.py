@@ -3,8 +3,9 @@
 
     python3 load/run.py [--seconds N]
 
-Builds the release binary and two example binaries (`bare`, a handler answering fixed JSON
-with no work; `mock_twilio`, a stand-in for Twilio's API that answers after a delay), installs
+Builds the release binary and two helpers (`benches/helpers/`: `bare`, a handler answering
+fixed JSON with no work; `mock_twilio`, a stand-in for Twilio's API that answers after a
+delay), installs
 wrk (Debian) if missing, then drives each with signed callbacks over loopback and prints:
 
 1. throughput and p50/p99 latency at wrk's default connections (2 threads, 10 connections):

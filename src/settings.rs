@@ -51,9 +51,9 @@ const KNOWN_KEYS: &[&str] = &[
 /// carry a secret value.
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
-    #[error("cannot read settings: {0}")]
+    #[error("{}", describe(.0))]
     Read(#[from] config::ConfigError),
-    #[error("{file}: unknown setting `{key}`")]
+    #[error("{file}: unknown setting `{key}`{}", did_you_mean(key))]
     UnknownKey { file: String, key: String },
     #[error(
         "{file}: this looks like a rules file ([[rules]], [default]), not a settings file: \
@@ -144,11 +144,22 @@ pub struct TwilioSettings {
 }
 
 /// Which of Twilio's two Reservation resources an update is sent to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReservationEndpoint {
     Worker,
     Task,
+}
+
+impl<'de> Deserialize<'de> for ReservationEndpoint {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "worker" => Ok(Self::Worker),
+            "task" => Ok(Self::Task),
+            other => Err(serde::de::Error::custom(format!(
+                "expected \"worker\" or \"task\", got \"{other}\""
+            ))),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -168,11 +179,22 @@ pub struct LogSettings {
     pub format: LogFormat,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Pretty,
     Json,
+}
+
+impl<'de> Deserialize<'de> for LogFormat {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        match String::deserialize(d)?.as_str() {
+            "pretty" => Ok(Self::Pretty),
+            "json" => Ok(Self::Json),
+            other => Err(serde::de::Error::custom(format!(
+                "expected \"pretty\" or \"json\", got \"{other}\""
+            ))),
+        }
+    }
 }
 
 impl Settings {
@@ -373,6 +395,38 @@ fn read_settings_file(path: &Path) -> Result<String, SettingsError> {
     Ok(text)
 }
 
+/// A `config` error in the operator's words: `setting `server.port` (from the environment):
+/// expected an integer, got the string "abc"`, never the deserializer's internals.
+fn describe(error: &config::ConfigError) -> String {
+    use config::ConfigError;
+    match error {
+        ConfigError::At {
+            error,
+            origin,
+            key: Some(key),
+        } => {
+            let from = origin
+                .as_deref()
+                .map_or_else(String::new, |origin| format!(" (from {origin})"));
+            format!("setting `{key}`{from}: {}", describe(error))
+        }
+        ConfigError::Type {
+            unexpected,
+            expected,
+            key,
+            ..
+        } => {
+            let problem = format!("expected {expected}, got {unexpected}");
+            match key {
+                Some(key) => format!("setting `{key}`: {problem}"),
+                None => problem,
+            }
+        }
+        ConfigError::Message(message) => message.clone(),
+        other => format!("cannot read settings: {other}"),
+    }
+}
+
 fn invalid(key: &'static str, problem: &str) -> SettingsError {
     SettingsError::Invalid {
         key,
@@ -453,6 +507,63 @@ fn optional_text<'de, D: Deserializer<'de>>(d: D) -> Result<Option<String>, D::E
 fn optional_secret<'de, D: Deserializer<'de>>(d: D) -> Result<Option<SecretString>, D::Error> {
     let secret = SecretString::deserialize(d)?;
     Ok(Some(secret).filter(|s| !s.expose_secret().is_empty()))
+}
+
+/// ` (did you mean `server.port`?)` for the known key nearest to `key`, when one is near.
+fn did_you_mean(key: &str) -> String {
+    closest_known(key).map_or_else(String::new, |known| format!(" (did you mean `{known}`?)"))
+}
+
+/// The known key within a few edits of `key`, if any.
+fn closest_known(key: &str) -> Option<&'static str> {
+    KNOWN_KEYS
+        .iter()
+        .map(|known| (edit_distance(key, known), *known))
+        .filter(|(distance, _)| *distance <= 3)
+        .min()
+        .map(|(_, known)| known)
+}
+
+/// Levenshtein distance, by characters.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let above = row[j + 1];
+            row[j + 1] = (above + 1)
+                .min(row[j] + 1)
+                .min(diagonal + usize::from(ca != *cb));
+            diagonal = above;
+        }
+    }
+    row[b.len()]
+}
+
+/// Warnings about `APP_…` variables that name no setting (they would be silently ignored),
+/// each with the nearest known name.
+pub fn unknown_environment(environment: &[(String, String)]) -> Vec<String> {
+    environment
+        .iter()
+        .filter_map(|(name, _)| {
+            let key = name
+                .strip_prefix("APP_")?
+                .to_ascii_lowercase()
+                .replace("__", ".");
+            if KNOWN_KEYS.contains(&key.as_str()) {
+                return None;
+            }
+            let hint = closest_known(&key).map_or_else(String::new, |known| {
+                format!(
+                    " (did you mean APP_{}?)",
+                    known.replace('.', "__").to_ascii_uppercase()
+                )
+            });
+            Some(format!("{name} names no setting and is ignored{hint}"))
+        })
+        .collect()
 }
 
 /// A list in a file, or one comma-separated string from the environment.

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::fail;
 use crate::rules;
-use crate::settings::Settings;
+use crate::settings::{self, Settings};
 use crate::twilio::client::TwilioClient;
 
 /// `rules`, when given, is checked instead of the settings' `rules.path`.
@@ -22,6 +22,10 @@ pub fn run(config: Option<&Path>, rules: Option<&Path>) -> ExitCode {
     }
     if let Some(missing) = settings.missing_secret() {
         println!("note: {missing}");
+    }
+    let environment: Vec<(String, String)> = std::env::vars().collect();
+    for warning in settings::unknown_environment(&environment) {
+        println!("warning: {warning}");
     }
     let rules = match rules::load(&settings.rules.path) {
         Ok(rules) => rules,

@@ -6,7 +6,7 @@ use std::process::ExitCode;
 
 use super::fail;
 use crate::app::Application;
-use crate::settings::Settings;
+use crate::settings::{self, Settings};
 use crate::telemetry;
 
 pub fn run(config: Option<&Path>) -> ExitCode {
@@ -18,6 +18,10 @@ pub fn run(config: Option<&Path>) -> ExitCode {
     let stdout = std::io::stdout();
     let colour = stdout.is_terminal();
     let _log_writer = telemetry::init(settings.log.format, stdout, colour);
+    let environment: Vec<(String, String)> = std::env::vars().collect();
+    for warning in settings::unknown_environment(&environment) {
+        tracing::warn!("{warning}");
+    }
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

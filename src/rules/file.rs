@@ -220,8 +220,9 @@ impl Checker {
                     schedules.insert(name.clone(), schedule);
                 }
                 Err(problems) => {
+                    // The field (with the entry's index) is named once, by the problem's place.
                     for problem in problems {
-                        self.problem(&place, Some(problem.field), problem.to_string());
+                        self.problem(&place, Some(&problem.field_place()), problem.message);
                     }
                 }
             }

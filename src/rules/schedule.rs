@@ -63,6 +63,11 @@ fn place(field: &str, index: Option<usize>) -> String {
 }
 
 impl ScheduleProblem {
+    /// Where in the definition: `timezone`, or `open[1]` for one entry of a list.
+    pub fn field_place(&self) -> String {
+        place(self.field, self.index)
+    }
+
     fn new(field: &'static str, index: Option<usize>, message: String) -> ScheduleProblem {
         ScheduleProblem {
             field,

@@ -153,3 +153,21 @@ fn an_unknown_key_in_the_file_is_refused() {
     assert!(error.to_string().contains("server.prot"), "{error}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn the_closest_known_key_is_suggested_only_when_near() {
+    assert_eq!(closest_known("server.prot"), Some("server.port"));
+    assert_eq!(closest_known("log.fromat"), Some("log.format"));
+    assert_eq!(closest_known("something.else.entirely"), None);
+    assert_eq!(edit_distance("kitten", "sitting"), 3);
+    assert_eq!(edit_distance("", "abc"), 3);
+    let warnings = unknown_environment(&[
+        ("APP_SERVR__PORT".into(), "1".into()),
+        ("APP_SERVER__PORT".into(), "1".into()),
+        ("HOME".into(), "/root".into()),
+    ]);
+    assert_eq!(
+        warnings,
+        ["APP_SERVR__PORT names no setting and is ignored (did you mean APP_SERVER__PORT?)"]
+    );
+}

@@ -810,3 +810,100 @@ fn every_cannot_read_names_the_absolute_path_tried() {
         );
     }
 }
+
+#[test]
+fn the_example_configuration_passes_check_with_no_secrets() {
+    // Arrange: the files as a user copies them, found from the settings file alone.
+    let settings = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("examples/small-contact-center/settings.toml");
+    let mut check = command("[default]\ninstruction = \"accept\"\n", &[]);
+    check
+        .env_remove("APP_RULES__PATH")
+        .env_remove("APP_CALLBACK__PUBLIC_URL")
+        .env_remove("TWILIO_AUTH_TOKEN")
+        .arg("check")
+        .arg("--config")
+        .arg(&settings);
+    // Act
+    let (code, stdout, stderr) = stdout_of(check);
+    // Assert
+    assert_eq!(code, Some(0), "{stdout}{stderr}");
+    assert!(
+        stdout.contains("small-contact-center/rules.toml: ok, 4 rules and a default"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("rule \"vip-conference\": conference, rest"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn settings_mistakes_are_told_in_the_operators_words() {
+    // (the settings file, the environment, what the one line must say)
+    type Case<'a> = (&'a str, &'a [(&'a str, &'a str)], &'a str);
+    let cases: [Case<'_>; 4] = [
+        (
+            "[log]\nformat = \"jsn\"\n",
+            &[],
+            r#"setting `log.format`: expected "pretty" or "json", got "jsn""#,
+        ),
+        (
+            "[server]\nprot = 9000\n",
+            &[],
+            "unknown setting `server.prot` (did you mean `server.port`?)",
+        ),
+        (
+            "",
+            &[("APP_TWILIO__RESERVATION_ENDPOINT", "tsk")],
+            r#"setting `twilio.reservation_endpoint`: expected "worker" or "task", got "tsk""#,
+        ),
+        (
+            "",
+            &[("APP_SERVER__PORT", "abc")],
+            "setting `server.port`: expected an integer",
+        ),
+    ];
+    for (file, environment, expected) in cases {
+        // Arrange
+        let settings = temp_file("mistake.toml", file);
+        let mut check = command("[default]\ninstruction = \"accept\"\n", environment);
+        check.arg("check").arg("--config").arg(&settings);
+        // Act
+        let (code, stdout, stderr) = stdout_of(check);
+        // Assert
+        assert_eq!(code, Some(1), "{file}{environment:?}: {stdout}");
+        assert_eq!(stderr.lines().count(), 1, "{stderr}");
+        assert!(stderr.contains(expected), "{expected}\n{stderr}");
+        for internals in ["variant", "enum ", "LogFormat", "ReservationEndpoint"] {
+            assert!(!stderr.contains(internals), "{stderr}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn an_app_variable_that_names_no_setting_is_warned_about_with_the_closest_name() {
+    // Arrange
+    let mut check = command(
+        "[default]\ninstruction = \"accept\"\n",
+        &[("APP_SERVR__PORT", "9000")],
+    );
+    check.arg("check");
+    // Act
+    let (code, stdout, _) = stdout_of(check);
+    let mut running = start_with_json_logs(command(
+        "[default]\ninstruction = \"accept\"\n",
+        &[("APP_SERVR__PORT", "9000")],
+    ));
+    running.terminate();
+    let (log, _) = running.transcript();
+    // Assert
+    assert_eq!(code, Some(0), "{stdout}");
+    let warning =
+        "APP_SERVR__PORT names no setting and is ignored (did you mean APP_SERVER__PORT?)";
+    assert!(stdout.contains(&format!("warning: {warning}")), "{stdout}");
+    assert_eq!(log.matches(warning).count(), 1, "{log}");
+    // Known variables are not warned about.
+    assert!(!log.contains("APP_SERVER__PORT names"), "{log}");
+    assert!(!log.contains("APP_RULES__PATH names"), "{log}");
+}

@@ -186,3 +186,20 @@ fn a_literal_beep_may_be_a_boolean() {
     .unwrap();
     assert!(rules.uses_rest());
 }
+
+#[test]
+fn a_schedule_problem_names_its_field_once() {
+    let found = problems(
+        "[default]\ninstruction = \"accept\"\n\n[schedules.b]\ntimezone = \"Mars/Olympus\"\n\
+         open = [\"mon 09:00-17:00\", \"fri 25:00-02:00\"]\n",
+    );
+    assert_eq!(
+        found,
+        [
+            "schedule \"b\", field `timezone`: unknown time zone `Mars/Olympus`: use an IANA \
+             name such as America/New_York",
+            "schedule \"b\", field `open[1]`: `fri 25:00-02:00`: 25:00 is not a time (HH:MM, \
+             00:00 to 24:00)",
+        ]
+    );
+}
