@@ -85,14 +85,33 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
         .find(|rule| rule.name == decision.rule)
         .map(|rule| rule.templated_url_fields())
         .unwrap_or_default();
+    // Each schedule's own clock: what its windows are judged by.
+    let clocks: Vec<Clock<'_>> = rules
+        .schedules()
+        .into_iter()
+        .map(|(name, schedule)| Clock {
+            name,
+            zone: schedule.timezone_name(),
+            local: schedule.local_time(now),
+            open: schedule.is_open(now),
+        })
+        .collect();
     match output {
-        Output::Text => print_text(now, &trials, &decision, rest, &encoded),
-        Output::Json => print_json(now, &trials, &decision, rest, &encoded),
+        Output::Text => print_text(now, &clocks, &trials, &decision, rest, &encoded),
+        Output::Json => print_json(now, &clocks, &trials, &decision, rest, &encoded),
     }
     ExitCode::SUCCESS
 }
 
 type Rest = Option<(String, Vec<(&'static str, String)>)>;
+
+/// One schedule at the instant explained, in its own zone.
+struct Clock<'a> {
+    name: &'a str,
+    zone: &'a str,
+    local: String,
+    open: bool,
+}
 
 /// Form fields whose values are passwords: shown as a placeholder, because `explain`'s
 /// output ends up in terminals, tickets and CI logs.
@@ -115,12 +134,20 @@ fn redacted(form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
 
 fn print_text(
     now: Timestamp,
+    clocks: &[Clock<'_>],
     trials: &[Trial<'_>],
     decision: &Decision<'_>,
     rest: Rest,
     encoded: &[&str],
 ) {
     println!("at {now}");
+    for clock in clocks {
+        let state = if clock.open { "open" } else { "closed" };
+        println!(
+            "schedule \"{}\": {state} ({} in {})",
+            clock.name, clock.local, clock.zone
+        );
+    }
     for trial in trials {
         let verdict = if trial.answered() {
             "answers"
@@ -167,6 +194,7 @@ fn print_text(
 
 fn print_json(
     now: Timestamp,
+    clocks: &[Clock<'_>],
     trials: &[Trial<'_>],
     decision: &Decision<'_>,
     rest: Rest,
@@ -187,8 +215,20 @@ fn print_json(
         })
         .collect();
     let answer: Value = serde_json::from_slice(&decision.answer).unwrap_or(Value::Null);
+    let schedules: Vec<Value> = clocks
+        .iter()
+        .map(|clock| {
+            json!({
+                "name": clock.name,
+                "timezone": clock.zone,
+                "local_time": clock.local,
+                "open": clock.open,
+            })
+        })
+        .collect();
     let document = json!({
         "at": now.to_string(),
+        "schedules": schedules,
         "rules": trials,
         "decision": {
             "rule": decision.rule,

@@ -391,6 +391,17 @@ impl RuleSet {
         self.rules.len()
     }
 
+    /// The schedules defined, by name, in name order.
+    pub fn schedules(&self) -> Vec<(&str, &schedule::Schedule)> {
+        let mut all: Vec<_> = self
+            .schedules
+            .iter()
+            .map(|(name, schedule)| (name.as_str(), schedule))
+            .collect();
+        all.sort_by_key(|(name, _)| *name);
+        all
+    }
+
     /// The rules in force, in words: "no rules and a default", "1 rule and a default", …
     pub fn count_in_words(&self) -> String {
         match self.rules.len() {

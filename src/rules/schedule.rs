@@ -170,6 +170,15 @@ impl Schedule {
             .any(|window| window.contains(day, minute))
     }
 
+    /// `at` as the schedule's own clock reads it, e.g. `Tue 2026-12-01 10:00 EST`: what its
+    /// windows are judged by, for operators reading `explain`.
+    #[must_use]
+    pub fn local_time(&self, at: Timestamp) -> String {
+        at.to_zoned_datetime(self.zone.clone())
+            .strftime("%a %Y-%m-%d %H:%M %Z")
+            .to_string()
+    }
+
     /// The time zone's IANA name in its canonical spelling, e.g. `America/New_York`.
     #[must_use]
     pub fn timezone_name(&self) -> &str {

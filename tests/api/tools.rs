@@ -907,3 +907,38 @@ async fn an_app_variable_that_names_no_setting_is_warned_about_with_the_closest_
     assert!(!log.contains("APP_SERVER__PORT names"), "{log}");
     assert!(!log.contains("APP_RULES__PATH names"), "{log}");
 }
+
+#[test]
+fn explain_shows_a_not_with_its_operand_and_each_schedule_in_its_own_zone() {
+    // Arrange: 15:00 UTC is 10:00 in New York, inside its opening hours.
+    let rules = "[[rules]]\nname = \"after-hours\"\nwhen = 'NOT schedule.office'\n\
+                 instruction = \"reject\"\n\n[default]\ninstruction = \"accept\"\n\n\
+                 [schedules.office]\ntimezone = \"America/New_York\"\n\
+                 open = [\"mon-fri 09:00-17:00\"]\n";
+    // Act
+    let (code, text, stderr) = explain(
+        rules,
+        &["--at", "2026-12-01T15:00:00Z"],
+        &default_callback(),
+    );
+    let document = explained_json(rules, "2026-12-01T15:00:00Z", &default_callback());
+    // Assert
+    assert_eq!(code, Some(0), "{stderr}");
+    assert!(
+        text.contains("schedule \"office\": open (Tue 2026-12-01 10:00 EST in America/New_York)"),
+        "{text}"
+    );
+    assert!(
+        text.contains("NOT (`schedule.office` = `true`: true), so the NOT is false"),
+        "{text}"
+    );
+    assert_eq!(
+        document["schedules"],
+        json!([{
+            "name": "office",
+            "timezone": "America/New_York",
+            "local_time": "Tue 2026-12-01 10:00 EST",
+            "open": true,
+        }])
+    );
+}

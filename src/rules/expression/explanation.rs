@@ -16,7 +16,7 @@ pub struct Explanation {
     /// The comparisons and lone operands that decided the result, in source order: when it
     /// is false, the false terms of each failing `AND` and every term of each failing `OR`;
     /// when it is true, the terms that made it true. Under `NOT` a term is listed by its own
-    /// result, which is the opposite of its contribution.
+    /// result, marked `negated`, and shown with what the `NOT` makes of it.
     pub reasons: Vec<Reason>,
 }
 
@@ -30,6 +30,9 @@ pub struct Reason {
     /// The operator and right side; `None` for a lone operand, which holds only if it is
     /// `true`.
     pub comparison: Option<(Operator, Side)>,
+    /// The term is under a `NOT` (an odd number of them): what it contributes is the
+    /// opposite of `held`, and it is shown so.
+    pub negated: bool,
 }
 
 /// One side of a term as evaluated.
@@ -56,7 +59,15 @@ fn collect<C: Context + ?Sized>(expr: &Expr, ctx: &C, out: &mut Vec<Reason>) -> 
     match expr {
         Expr::Or(children) => junction(children, ctx, out, true),
         Expr::And(children) => junction(children, ctx, out, false),
-        Expr::Not(inner) => !collect(inner, ctx, out),
+        Expr::Not(inner) => {
+            let mut inside = Vec::new();
+            let value = collect(inner, ctx, &mut inside);
+            out.extend(inside.into_iter().map(|reason| Reason {
+                negated: !reason.negated,
+                ..reason
+            }));
+            !value
+        }
         Expr::Compare {
             left,
             operator,
@@ -69,6 +80,7 @@ fn collect<C: Context + ?Sized>(expr: &Expr, ctx: &C, out: &mut Vec<Reason>) -> 
                 held,
                 left: left_side,
                 comparison: Some((*operator, right_side)),
+                negated: false,
             });
             held
         }
@@ -79,6 +91,7 @@ fn collect<C: Context + ?Sized>(expr: &Expr, ctx: &C, out: &mut Vec<Reason>) -> 
                 held,
                 left: side,
                 comparison: None,
+                negated: false,
             });
             held
         }
@@ -139,6 +152,14 @@ impl fmt::Display for Side {
 /// For example: ``task.language` = `"en"`, compared `==` with `"es"`: false``.
 impl fmt::Display for Reason {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.negated {
+            // The operand, its own result, then what the NOT makes of it.
+            let operand = Reason {
+                negated: false,
+                ..self.clone()
+            };
+            return write!(f, "NOT ({operand}), so the NOT is {}", !self.held);
+        }
         match &self.comparison {
             Some((operator, right)) => write!(
                 f,

@@ -48,6 +48,7 @@ fn a_false_comparison_shows_both_values() {
                     value: "\"es\"".into()
                 }
             )),
+            negated: false,
         }]
     );
     assert_eq!(
@@ -138,4 +139,19 @@ fn explanation_agrees_with_evaluation_on_empty_hand_built_junctions() {
     let ctx = context();
     assert!(Expr::And(vec![]).explain(&ctx).matched);
     assert!(!Expr::Or(vec![]).explain(&ctx).matched);
+}
+
+#[test]
+fn a_not_is_shown_with_its_operand_and_what_it_makes_of_it() {
+    let explanation = explained("NOT schedule.business_hours");
+    assert!(!explanation.matched);
+    assert_eq!(
+        explanation.to_string(),
+        "did not match\n  NOT (`schedule.business_hours` = `true`: true), so the NOT is false"
+    );
+    let double = explained("NOT NOT schedule.business_hours");
+    assert_eq!(
+        double.to_string(),
+        "matched\n  `schedule.business_hours` = `true`: true"
+    );
 }
