@@ -78,47 +78,53 @@ impl Scrape {
 
 impl TestApp {
     pub async fn scrape(&self) -> Scrape {
-        let response = self
-            .client
-            .get(format!("{}/metrics", self.admin_address))
-            .send()
-            .await
-            .unwrap();
-        read(response).await
+        scrape_at(&self.client, &self.admin_address).await
     }
 
     /// Polls `/metrics` until `count` updates have ended (or `timeout` passes).
     pub async fn wait_for_outcomes(&self, count: u64, timeout: Duration) -> Scrape {
-        let until = Instant::now() + timeout;
-        loop {
-            let scrape = self.scrape().await;
-            if scrape.outcomes().total() >= count || Instant::now() > until {
-                return scrape;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
-        }
+        wait_for_outcomes_at(&self.client, &self.admin_address, count, timeout).await
     }
 }
 
 impl Running {
     pub async fn scrape(&self) -> Scrape {
-        let response = reqwest::get(format!("{}/metrics", self.admin_address()))
-            .await
-            .unwrap();
-        read(response).await
+        scrape_at(&reqwest::Client::new(), &self.admin_address()).await
     }
 
     /// As [`TestApp::wait_for_outcomes`], for the binary: its update ends are only logged
     /// and counted, so a test must wait for the count before it stops the service.
     pub async fn wait_for_outcomes(&self, count: u64, timeout: Duration) -> Scrape {
-        let until = Instant::now() + timeout;
-        loop {
-            let scrape = self.scrape().await;
-            if scrape.outcomes().total() >= count || Instant::now() > until {
-                return scrape;
-            }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+        wait_for_outcomes_at(
+            &reqwest::Client::new(),
+            &self.admin_address(),
+            count,
+            timeout,
+        )
+        .await
+    }
+}
+
+/// One scrape of the admin listener at `admin` (`http://host:port`).
+async fn scrape_at(client: &reqwest::Client, admin: &str) -> Scrape {
+    let response = client.get(format!("{admin}/metrics")).send().await.unwrap();
+    read(response).await
+}
+
+/// Polls `/metrics` at `admin` until `count` updates have ended (or `timeout` passes).
+async fn wait_for_outcomes_at(
+    client: &reqwest::Client,
+    admin: &str,
+    count: u64,
+    timeout: Duration,
+) -> Scrape {
+    let until = Instant::now() + timeout;
+    loop {
+        let scrape = scrape_at(client, admin).await;
+        if scrape.outcomes().total() >= count || Instant::now() > until {
+            return scrape;
         }
+        tokio::time::sleep(Duration::from_millis(25)).await;
     }
 }
 
