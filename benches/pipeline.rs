@@ -92,6 +92,8 @@ fn state(rules: RuleSet) -> AppState {
         max_body_bytes: 65_536,
         deliverer: None,
         recent: RecentDecisions::new(50_000, Duration::from_secs(120)),
+        update_deadline: Duration::from_secs(120),
+        outbox: None,
         metrics: std::sync::Arc::new(Metrics::new()),
     }
 }

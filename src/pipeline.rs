@@ -1,10 +1,12 @@
 //! One callback from raw body bytes to answer bytes: form, signature, typed callback, rules,
-//! answer, and for REST rules the update to hand to the deliverer once the answer is out.
-//! No web types, so the whole path is benchmarked and tested on its own.
+//! answer, and for REST rules the update to claim (with a shared store) and hand to the
+//! deliverer once the answer is out. No web types, so the whole path is benchmarked and
+//! tested on its own.
 //!
 //! Nothing about the callback is evaluated before its signature holds.
 
 use std::sync::Arc;
+use std::time::SystemTime;
 
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -14,9 +16,10 @@ use crate::callback::signature::{SignatureError, SignatureHeader};
 use crate::callback::verified::Verified;
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::dedupe::Remembered;
+use crate::outbox::Claim;
 use crate::rules::Skipped;
 use crate::state::AppState;
-use crate::twilio::client::ReservationTarget;
+use crate::twilio::client::{self, ReservationTarget};
 use crate::twilio::deliverer::Update;
 
 /// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
@@ -97,6 +100,7 @@ pub fn process(
             if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
                 return Ok(repeat(previous, callback));
             }
+            let decided_at = SystemTime::now();
             Some(Update {
                 target: ReservationTarget {
                     workspace_sid: callback.workspace_sid,
@@ -106,7 +110,12 @@ pub fn process(
                 },
                 rule: rule.to_string(),
                 instruction: decision.instruction,
-                form,
+                body: client::encode(&form),
+                decided_at,
+                deadline: decided_at + state.update_deadline,
+                attempts: 0,
+                durable: false,
+                reconcile: false,
             })
         }
     };
@@ -122,6 +131,23 @@ pub fn process(
         update,
         skipped: decision.skipped,
     })
+}
+
+/// With a shared store, claims a REST decision fleet-wide before its answer goes out: a
+/// Reservation another replica claimed first is answered as a duplicate, with no update.
+/// Inline answers, and every answer with the memory store, return at once.
+pub async fn claim(state: &AppState, answered: &mut Answered) {
+    let (Some(outbox), Some(update)) = (&state.outbox, answered.update.as_mut()) else {
+        return;
+    };
+    if outbox.claim(update).await == Claim::Lost {
+        tracing::info!(
+            "reservation already claimed by another replica: answering as before, sending \
+             nothing"
+        );
+        answered.update = None;
+        answered.outcome = "duplicate";
+    }
 }
 
 /// Hands a REST update to the deliverer, which sends it in the background.

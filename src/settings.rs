@@ -43,6 +43,10 @@ const KNOWN_KEYS: &[&str] = &[
     "twilio.max_pending_updates",
     "admin.host",
     "admin.port",
+    "store.url",
+    "store.max_connections",
+    "store.lease_secs",
+    "decisions.keep_hours",
     "rules.path",
     "log.format",
 ];
@@ -87,6 +91,8 @@ pub struct Settings {
     pub callback: CallbackSettings,
     pub twilio: TwilioSettings,
     pub admin: AdminSettings,
+    pub store: StoreSettings,
+    pub decisions: DecisionsSettings,
     pub rules: RulesSettings,
     pub log: LogSettings,
 }
@@ -166,6 +172,23 @@ impl<'de> Deserialize<'de> for ReservationEndpoint {
 pub struct AdminSettings {
     pub host: String,
     pub port: u16,
+}
+
+/// Where REST decisions and their updates live (§8 of the design).
+#[derive(Debug, Clone, Deserialize)]
+pub struct StoreSettings {
+    /// `None`: this process's memory. A PostgreSQL URL, a secret since it may hold the
+    /// database password.
+    #[serde(deserialize_with = "optional_secret")]
+    pub url: Option<SecretString>,
+    pub max_connections: u32,
+    pub lease_secs: u64,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct DecisionsSettings {
+    /// Ended updates older than this are deleted from the shared store.
+    pub keep_hours: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -260,6 +283,11 @@ impl Settings {
         ] {
             builder = builder.set_override_option(key, lookup(variable))?;
         }
+        // The variable every PostgreSQL tool reads. Over the settings file, as the
+        // environment always is, but under `APP_STORE__URL`, the more specific of the two.
+        if lookup("APP_STORE__URL").is_none() {
+            builder = builder.set_override_option("store.url", lookup("DATABASE_URL"))?;
+        }
         if lookup("APP_RULES__PATH").is_some() {
             // A path from the environment is taken from the working directory.
             rules_base = PathBuf::new();
@@ -335,6 +363,31 @@ impl Settings {
         }
         if self.twilio.request_timeout_ms == 0 {
             return Err(invalid("twilio.request_timeout_ms", "must be above 0"));
+        }
+        if let Some(url) = &self.store.url {
+            let url = url.expose_secret();
+            if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
+                return Err(invalid(
+                    "store.url",
+                    "expected \"\" (this process's memory) or a PostgreSQL URL starting \
+                     with postgres:// (the value is not shown: it may hold a password)",
+                ));
+            }
+        }
+        if self.store.max_connections == 0 {
+            return Err(invalid("store.max_connections", "must be above 0"));
+        }
+        if self.store.lease_secs == 0 {
+            return Err(invalid(
+                "store.lease_secs",
+                "must be above 0: it is how long a replica holds an update it is sending",
+            ));
+        }
+        if self.decisions.keep_hours == 0 {
+            return Err(invalid(
+                "decisions.keep_hours",
+                "must be above 0: ended updates would be deleted as soon as they end",
+            ));
         }
         if self.twilio.api_key.is_some() != self.twilio.api_secret.is_some() {
             return Err(invalid(

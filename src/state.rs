@@ -2,11 +2,13 @@
 
 use std::path::PathBuf;
 use std::sync::Arc;
+use std::time::Duration;
 
 use arc_swap::ArcSwap;
 
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
+use crate::outbox::Outbox;
 use crate::rules::{self, RuleSet, RulesError};
 use crate::telemetry::metrics::Metrics;
 use crate::twilio::deliverer::Deliverer;
@@ -24,6 +26,10 @@ pub struct AppState {
     pub deliverer: Option<Deliverer>,
     /// REST decisions of the last `update_deadline_secs`, by ReservationSid.
     pub recent: RecentDecisions,
+    /// `twilio.update_deadline_secs`: how long a REST update is tried.
+    pub update_deadline: Duration,
+    /// The shared store's outbox; `None` with the memory store.
+    pub outbox: Option<Arc<Outbox>>,
     pub metrics: Arc<Metrics>,
 }
 

@@ -1,5 +1,6 @@
 //! Building the service from its settings, and running it: the rules, the REST deliverer,
-//! the shared state and both listeners; SIGHUP reloads, and the drain at shutdown.
+//! the shared store's outbox, the shared state and both listeners; SIGHUP reloads, and the
+//! drain at shutdown.
 
 mod reload;
 mod signals;
@@ -15,13 +16,15 @@ use crate::callback::diagnosis;
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
 use crate::http::server::{self, BindError};
+use crate::outbox::Outbox;
 use crate::rules::{self, RuleSet, RulesError};
+use crate::runtime::{BackgroundRuntime, DELIVERY_NICENESS};
 use crate::settings::Settings;
 use crate::state::AppState;
+use crate::store::{self, SharedStore};
 use crate::telemetry::metrics::{Metrics, RuleSeries};
 use crate::twilio::client::{ClientError, TwilioClient};
 use crate::twilio::deliverer::{Deliverer, Limits};
-use crate::twilio::runtime::DeliveryRuntime;
 
 /// Why the service could not start.
 #[derive(Debug, thiserror::Error)]
@@ -32,11 +35,25 @@ pub enum StartupError {
     Client(#[from] ClientError),
     #[error("cannot start the REST delivery thread: {0}")]
     DeliveryThread(std::io::Error),
+    #[error("cannot start the shared store's thread: {0}")]
+    StoreThread(std::io::Error),
+    #[error(transparent)]
+    Store(#[from] store::ConfigError),
+    #[error(
+        "store.url names a shared store, but no REST credentials are configured: the store \
+         only keeps REST updates (set TWILIO_ACCOUNT_SID with TWILIO_AUTH_TOKEN, or \
+         TWILIO_API_KEY with TWILIO_API_SECRET; or leave store.url empty)"
+    )]
+    StoreWithoutRest,
     #[error(transparent)]
     Bind(#[from] BindError),
     #[error("cannot listen for signals (SIGTERM, SIGINT, SIGHUP): {0}")]
     Signals(std::io::Error),
 }
+
+/// How long start waits for the shared store's schema before serving without it (decisions
+/// are then delivered from memory until the store answers).
+const MIGRATE_AT_START: Duration = Duration::from_secs(5);
 
 /// Distinct Reservations remembered for de-duplication. Only REST decisions are kept, for
 /// `twilio.update_deadline_secs`; a few hundred bytes each.
@@ -52,8 +69,10 @@ pub struct Application {
     grace: Duration,
     max_connections: usize,
     signals: Signals,
-    /// Declared last: dropped after everything that may still hand it an update.
-    _delivery_runtime: Option<DeliveryRuntime>,
+    /// Stopped explicitly at shutdown, before the outbox releases its leases.
+    delivery_runtime: Option<BackgroundRuntime>,
+    /// Declared last: the outbox's queries run on it until the very end.
+    _store_runtime: Option<BackgroundRuntime>,
 }
 
 impl Application {
@@ -92,7 +111,8 @@ impl Application {
         metrics.follow_rules(&rule_series(&rules));
         let (deliverer, delivery_runtime) = match TwilioClient::new(&settings.twilio) {
             Ok(client) => {
-                let runtime = DeliveryRuntime::start().map_err(StartupError::DeliveryThread)?;
+                let runtime = BackgroundRuntime::start("rest-delivery", DELIVERY_NICENESS)
+                    .map_err(StartupError::DeliveryThread)?;
                 let deliverer = Deliverer::new(
                     client,
                     Limits {
@@ -110,6 +130,30 @@ impl Application {
             Err(error) if rules.uses_rest() => return Err(error.into()),
             Err(_) => (None, None),
         };
+        let (outbox, store_runtime) = match (&settings.store.url, &deliverer) {
+            (None, _) => (None, None),
+            (Some(_), None) => return Err(StartupError::StoreWithoutRest),
+            (Some(url), Some(deliverer)) => {
+                let runtime =
+                    BackgroundRuntime::start("shared-store", 0).map_err(StartupError::StoreThread)?;
+                let store = SharedStore::open(
+                    url,
+                    settings.store.max_connections,
+                    runtime.handle(),
+                    metrics.clone(),
+                )?;
+                let outbox = Arc::new(Outbox::new(
+                    store,
+                    deliverer.clone(),
+                    Duration::from_secs(settings.store.lease_secs),
+                    settings.decisions.keep_hours,
+                    metrics.clone(),
+                ));
+                deliverer.set_journal(Arc::new(outbox.clone()));
+                start_outbox(&outbox, &runtime);
+                (Some(outbox), Some(runtime))
+            }
+        };
         let state = Arc::new(AppState {
             rules: ArcSwap::from_pointee(rules),
             rules_path: settings.rules.path.clone(),
@@ -120,6 +164,8 @@ impl Application {
                 RECENT_CAPACITY,
                 Duration::from_secs(settings.twilio.update_deadline_secs),
             ),
+            update_deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
+            outbox,
             metrics,
         });
         let signals = Signals::register().map_err(StartupError::Signals)?;
@@ -132,7 +178,8 @@ impl Application {
             grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             max_connections: listeners.max_connections,
             signals,
-            _delivery_runtime: delivery_runtime,
+            delivery_runtime,
+            _store_runtime: store_runtime,
         })
     }
 
@@ -153,7 +200,7 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish
     /// and pending REST updates land, each for up to `server.shutdown_grace_secs`.
-    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+    pub async fn run_until_stopped(mut self) -> std::io::Result<()> {
         let Signals { mut stop, hangup } = self.signals;
         let handles: Vec<ServerHandle> = self.servers.iter().map(Server::handle).collect();
         // Both listeners must be polled at once: spawn every server before awaiting any.
@@ -177,6 +224,10 @@ impl Application {
         }
         stopper.abort();
         reloader.abort();
+        if let Some(outbox) = &self.state.outbox {
+            // What is left in the store is for the replicas that keep running.
+            outbox.stop_taking();
+        }
         if let Some(deliverer) = &self.state.deliverer {
             let pending = deliverer.pending();
             if pending > 0 {
@@ -192,7 +243,44 @@ impl Application {
                 tracing::info!("every pending reservation update ended");
             }
         }
+        // Nothing is sent after this: an update whose lease is given up next must not also
+        // be on its way from here.
+        drop(self.delivery_runtime.take());
+        if let Some(outbox) = &self.state.outbox {
+            let released = outbox.close().await;
+            if released > 0 {
+                tracing::info!(
+                    released,
+                    "released the leases of unfinished updates: another replica takes them now"
+                );
+            }
+        }
         Ok(())
+    }
+}
+
+/// Applies the schema (waiting a few seconds for a store that is slow to come up), then runs
+/// the outbox's background work on the store's thread. Blocks the caller for at most
+/// [`MIGRATE_AT_START`]: this is start-up.
+fn start_outbox(outbox: &Arc<Outbox>, runtime: &BackgroundRuntime) {
+    let (done, migrated) = std::sync::mpsc::channel();
+    let first = outbox.clone();
+    runtime.handle().spawn(async move {
+        let result = first.migrate(MIGRATE_AT_START).await;
+        let _ = done.send(result);
+        first.run().await;
+    });
+    match migrated.recv_timeout(MIGRATE_AT_START + Duration::from_secs(1)) {
+        Ok(Ok(())) => {}
+        Ok(Err(error)) => tracing::error!(
+            error = %error,
+            "the shared store is not ready: serving anyway, with REST updates sent from \
+             memory until it answers (tried again every few seconds)"
+        ),
+        Err(_) => tracing::error!(
+            "the shared store did not answer in time: serving anyway, with REST updates sent \
+             from memory until it answers"
+        ),
     }
 }
 

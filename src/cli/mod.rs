@@ -4,6 +4,7 @@
 pub mod check;
 pub mod explain;
 pub mod healthcheck;
+pub mod migrate;
 pub mod probe;
 pub mod serve;
 pub mod sign;
@@ -65,6 +66,9 @@ pub enum Command {
     /// Exit 0 when the configured service answers `GET /health` with 200 (for a container
     /// HEALTHCHECK: the runtime image has no shell tools).
     Healthcheck,
+    /// Apply the shared store's schema migrations (store.url or DATABASE_URL) and exit;
+    /// `serve` applies them too.
+    Migrate,
 }
 
 impl Cli {
@@ -90,6 +94,7 @@ impl Cli {
             }
             Command::Sign { url, form_file } => sign::run(config, &url, form_file.as_deref()),
             Command::Healthcheck => healthcheck::run(config),
+            Command::Migrate => migrate::run(config),
         }
     }
 }

@@ -38,13 +38,15 @@ pub async fn receive(
                 .get_all("x-twilio-signature")
                 .map(|value| value.to_str().unwrap_or("")),
         );
-        pipeline::process(
+        let mut answered = pipeline::process(
             &state,
             &body,
             request.uri().query(),
             signature,
             Timestamp::now(),
-        )
+        )?;
+        pipeline::claim(&state, &mut answered).await;
+        Ok::<_, AssignmentError>(answered)
     }
     .await;
     let request_id = request

@@ -347,5 +347,67 @@ impl<P: Display> RulesNotReloaded<'_, P> {
     }
 }
 
+/// The shared store failed an operation (logged at most once a minute by the caller; every
+/// failure is counted where the operation is timed).
+#[derive(Debug)]
+pub struct StoreFailed<'a> {
+    pub operation: &'static str,
+    pub error: &'a dyn std::error::Error,
+}
+
+impl StoreFailed<'_> {
+    pub fn emit(self) {
+        tracing::error!(
+            operation = self.operation,
+            "{}; callbacks are still answered, and REST updates are sent from memory until it \
+             answers again (this is logged at most once a minute)",
+            self.error
+        );
+    }
+}
+
+/// The shared store's schema was checked at start, and brought up to date if it was behind.
+#[derive(Debug)]
+pub struct StoreMigrated<'a> {
+    /// Where the store is (`host:port/database`).
+    pub target: &'a str,
+    pub applied: &'a [(i32, &'static str)],
+    pub version: i32,
+}
+
+impl StoreMigrated<'_> {
+    pub fn emit(self) {
+        for (version, name) in self.applied {
+            tracing::info!(store = self.target, version, name, "applied schema migration");
+        }
+        tracing::info!(
+            store = self.target,
+            schema_version = self.version,
+            "shared store ready: REST decisions are claimed fleet-wide"
+        );
+    }
+}
+
+/// A pending update whose holder's lease ran out was taken over by this replica.
+#[derive(Debug)]
+pub struct UpdateTakenOver<'a> {
+    pub reservation_sid: &'a str,
+    /// The replica that held it (`host:pid:…`), if one did.
+    pub previous_holder: Option<&'a str>,
+    pub attempts: u32,
+}
+
+impl UpdateTakenOver<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        metrics.outbox_takeover();
+        tracing::info!(
+            reservation_sid = self.reservation_sid,
+            previous_holder = self.previous_holder.unwrap_or(""),
+            attempts = self.attempts,
+            "took over a pending reservation update; checking with Twilio before sending it"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests;

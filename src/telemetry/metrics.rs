@@ -42,6 +42,27 @@ struct OutcomeLabel {
     outcome: &'static str,
 }
 
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ResultLabel {
+    result: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct OperationLabel {
+    operation: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct StateLabel {
+    state: &'static str,
+}
+
+/// What the service asks of the shared store, as `store_latency_seconds` and
+/// `store_errors_total` label it.
+pub const STORE_OPERATIONS: [&str; 8] = [
+    "migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep",
+];
+
 /// The `outcome` of a refused callback, as `http::refusal` labels it (a test there keeps the
 /// two in step). Their series exist from start, at 0.
 pub const REFUSALS: [&str; 5] = [
@@ -128,6 +149,13 @@ pub struct Metrics {
     reloads: Family<OutcomeLabel, Counter>,
     rules_skipped: Family<SkipLabels, Counter>,
     log_lines_dropped: Counter,
+    store_claims: Family<ResultLabel, Counter>,
+    store_unavailable: Counter,
+    store_errors: Family<OperationLabel, Counter>,
+    store_up: Gauge,
+    store_seconds: Family<OperationLabel, Histogram, fn() -> Histogram>,
+    outbox_updates: Family<StateLabel, Gauge>,
+    outbox_takeovers: Counter,
     /// Two scrapes at once must not both add the same dropped lines.
     syncing: std::sync::Mutex<()>,
     /// The rules whose series exist now, so that a reload can drop those of rules gone.
@@ -219,6 +247,55 @@ impl Metrics {
             "Log lines dropped because the log sink (stdout) did not keep up",
             log_lines_dropped.clone(),
         );
+        let store_claims = Family::<ResultLabel, Counter>::default();
+        registry.register(
+            "store_claims",
+            "REST decisions claimed in the shared store, by result (won: this replica sends \
+             the update; lost: another replica had claimed the Reservation)",
+            store_claims.clone(),
+        );
+        let store_unavailable = Counter::default();
+        registry.register(
+            "store_unavailable",
+            "REST decisions delivered from memory because the shared store did not claim \
+             them within 500 ms",
+            store_unavailable.clone(),
+        );
+        let store_errors = Family::<OperationLabel, Counter>::default();
+        registry.register(
+            "store_errors",
+            "Shared-store operations that failed or timed out, by operation",
+            store_errors.clone(),
+        );
+        let store_up = Gauge::default();
+        registry.register(
+            "store_up",
+            "1 while the shared store answers (its last operation succeeded), else 0; 0 \
+             with the memory store",
+            store_up.clone(),
+        );
+        // 0.5 ms to about 4 s: a claim on a healthy local store takes a millisecond or two.
+        let store_seconds: Family<OperationLabel, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.000_5, 2.0, 14)));
+        registry.register(
+            "store_latency_seconds",
+            "Time the shared store took per operation",
+            store_seconds.clone(),
+        );
+        let outbox_updates = Family::<StateLabel, Gauge>::default();
+        registry.register(
+            "outbox_updates",
+            "Pending updates in the shared store, fleet-wide: due (no replica holds them) or \
+             leased (a replica is sending them)",
+            outbox_updates.clone(),
+        );
+        let outbox_takeovers = Counter::default();
+        registry.register(
+            "outbox_takeovers",
+            "Updates this replica took over from the shared store (their holder died, \
+             stopped or restarted)",
+            outbox_takeovers.clone(),
+        );
         Self {
             registry,
             callbacks,
@@ -233,6 +310,13 @@ impl Metrics {
             reloads,
             rules_skipped,
             log_lines_dropped,
+            store_claims,
+            store_unavailable,
+            store_errors,
+            store_up,
+            store_seconds,
+            outbox_updates,
+            outbox_takeovers,
             syncing: std::sync::Mutex::default(),
             rules_in_force: std::sync::Mutex::default(),
         }
@@ -260,6 +344,16 @@ impl Metrics {
         }
         for outcome in ["success", "failure"] {
             let _ = self.reloads.get_or_create(&OutcomeLabel { outcome });
+        }
+        for result in ["won", "lost"] {
+            let _ = self.store_claims.get_or_create(&ResultLabel { result });
+        }
+        for operation in STORE_OPERATIONS {
+            let _ = self.store_errors.get_or_create(&OperationLabel { operation });
+            let _ = self.store_seconds.get_or_create(&OperationLabel { operation });
+        }
+        for state in ["due", "leased"] {
+            let _ = self.outbox_updates.get_or_create(&StateLabel { state });
         }
         self
     }
@@ -338,6 +432,42 @@ impl Metrics {
 
     pub fn reload(&self, outcome: &'static str) {
         self.reloads.get_or_create(&OutcomeLabel { outcome }).inc();
+    }
+
+    /// A claim in the shared store: `won` when this replica is the one to send the update.
+    pub fn store_claimed(&self, won: bool) {
+        let result = if won { "won" } else { "lost" };
+        self.store_claims.get_or_create(&ResultLabel { result }).inc();
+    }
+
+    /// A REST decision delivered from memory: the store could not claim it in time.
+    pub fn store_unavailable(&self) {
+        self.store_unavailable.inc();
+    }
+
+    /// One operation on the shared store, and whether it succeeded.
+    pub fn store_operation(&self, operation: &'static str, took: Duration, succeeded: bool) {
+        let labels = OperationLabel { operation };
+        self.store_seconds
+            .get_or_create(&labels)
+            .observe(took.as_secs_f64());
+        if !succeeded {
+            self.store_errors.get_or_create(&labels).inc();
+        }
+        self.store_up.set(i64::from(succeeded));
+    }
+
+    /// The outbox's pending updates, fleet-wide.
+    pub fn outbox_depth(&self, due: i64, leased: i64) {
+        for (state, count) in [("due", due), ("leased", leased)] {
+            self.outbox_updates
+                .get_or_create(&StateLabel { state })
+                .set(count);
+        }
+    }
+
+    pub fn outbox_takeover(&self) {
+        self.outbox_takeovers.inc();
     }
 
     /// The Prometheus (OpenMetrics) text exposition.

@@ -1,4 +1,5 @@
-//! Twilio's REST API, as far as this service needs it: updating one Reservation.
+//! Twilio's REST API, as far as this service needs it: updating one Reservation, and reading
+//! its status before an update taken over from another replica is sent again.
 //!
 //! One attempt per call; retrying is the caller's business (`delivery`), so that the
 //! classification of an answer (retry, final, moved on) is tested on its own here.
@@ -108,12 +109,13 @@ impl TwilioClient {
         reservation_url(&self.base, self.endpoint, target)
     }
 
-    /// One `POST` of the update form, within `request_timeout_ms` or `limit`, whichever is
-    /// shorter (the caller's limit is what is left before the update's deadline).
+    /// One `POST` of the update form (`body`, urlencoded), within `request_timeout_ms` or
+    /// `limit`, whichever is shorter (the caller's limit is what is left before the update's
+    /// deadline).
     pub async fn update_reservation(
         &self,
         target: &ReservationTarget,
-        form: &[(&'static str, String)],
+        body: &str,
         limit: Duration,
     ) -> Result<Landed, AttemptError> {
         let url = self.reservation_url(target);
@@ -123,7 +125,7 @@ impl TwilioClient {
             .basic_auth(&self.username, Some(self.password.expose_secret()))
             .header(ACCEPT, "application/json")
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(encode(form))
+            .body(body.to_owned())
             .timeout(self.request_timeout.min(limit))
             .send()
             .await
@@ -160,6 +162,71 @@ impl TwilioClient {
             });
         }
         Err(classify(status, retry_after, &body))
+    }
+
+    /// One `GET` of the Reservation: its `reservation_status` (`pending`, `accepted`, …).
+    /// Failures are sorted as an update's are: a 404 means the Task is gone (moved on), 429
+    /// and 5xx are worth another try.
+    pub async fn reservation_status(
+        &self,
+        target: &ReservationTarget,
+        limit: Duration,
+    ) -> Result<String, AttemptError> {
+        let url = self.reservation_url(target);
+        let mut response = self
+            .http
+            .get(url.clone())
+            .basic_auth(&self.username, Some(self.password.expose_secret()))
+            .header(ACCEPT, "application/json")
+            .timeout(self.request_timeout.min(limit))
+            .send()
+            .await
+            .map_err(|error| AttemptError::Retryable {
+                reason: describe(&error),
+                retry_after: None,
+            })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_retry_after);
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok());
+            return Err(AttemptError::Redirected {
+                status: status.as_u16(),
+                origin: redirect_origin(&url, location),
+            });
+        }
+        if !status.is_success() {
+            return Err(classify(status, retry_after, &body));
+        }
+        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        match answer
+            .get("reservation_status")
+            .and_then(serde_json::Value::as_str)
+        {
+            Some(reservation_status) => Ok(reservation_status.to_owned()),
+            // Not Twilio's Reservation: no way to know whether the update is still needed,
+            // so it is tried again later rather than sent blind.
+            None => Err(AttemptError::Retryable {
+                reason: format!(
+                    "HTTP {}: the answer has no reservation_status",
+                    status.as_u16()
+                ),
+                retry_after,
+            }),
+        }
     }
 }
 
@@ -213,7 +280,8 @@ pub fn reservation_url(
     url
 }
 
-fn encode(form: &[(&'static str, String)]) -> String {
+/// An update's form as the body Twilio is sent (and the shared store keeps).
+pub fn encode(form: &[(&'static str, String)]) -> String {
     // Serialising string pairs cannot fail.
     serde_urlencoded::to_string(form).unwrap_or_default()
 }

@@ -4,11 +4,17 @@
 //! backoff and jitter (or the `Retry-After` Twilio asks for), until it lands, meets a
 //! final answer, or its deadline passes. At most `max_in_flight` requests are out at once,
 //! and at most `max_pending` updates wait; every update ends in exactly one log line.
+//!
+//! With a shared store, a [`Journal`] hears of each durable update's failed attempts and of
+//! its end, and an update taken over from another replica is first checked with Twilio
+//! (`reconcile`): one that is no longer pending is not sent again.
 
-use std::sync::Arc;
+use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::time::Duration;
+use std::sync::{Arc, OnceLock};
+use std::time::{Duration, SystemTime};
 
+use futures_util::future::BoxFuture;
 use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
@@ -30,7 +36,43 @@ pub struct Update {
     pub target: ReservationTarget,
     pub rule: String,
     pub instruction: InstructionKind,
-    pub form: Vec<(&'static str, String)>,
+    /// The form, urlencoded ([`crate::twilio::client::encode`]).
+    pub body: String,
+    /// When the rule decided it: the landing latency is counted from here.
+    pub decided_at: SystemTime,
+    /// No request is started after this. Wall-clock time, so that it is the same on
+    /// whichever replica finishes the update.
+    pub deadline: SystemTime,
+    /// Requests already made for it (by another replica, or before a restart).
+    pub attempts: u32,
+    /// Kept in the shared store: the [`Journal`] hears how it goes.
+    pub durable: bool,
+    /// Taken over from a replica that may have sent it: ask Twilio whether the Reservation
+    /// is still pending before sending it again.
+    pub reconcile: bool,
+}
+
+/// Where a durable update's progress is written (the shared store's outbox). The futures are
+/// awaited by the update's own task, so a drain at shutdown waits for them too.
+pub trait Journal: Send + Sync + Debug {
+    /// An attempt failed and another comes after `retry_in`.
+    fn attempted(
+        &self,
+        update: &Update,
+        attempts: u32,
+        retry_in: Duration,
+        reason: &str,
+    ) -> BoxFuture<'static, ()>;
+    /// The update ended; `outcome` is one of [`UpdateOutcome::label`]'s.
+    fn ended(
+        &self,
+        update: &Update,
+        attempts: u32,
+        outcome: &'static str,
+        detail: Option<String>,
+    ) -> BoxFuture<'static, ()>;
+    /// The update was not taken (the deliverer is full): someone must take it later.
+    fn deferred(&self, update: &Update);
 }
 
 /// How delivery is bounded.
@@ -58,7 +100,9 @@ pub struct Deliverer {
     idle: Arc<Notify>,
     limits: Limits,
     metrics: Arc<Metrics>,
-    /// The delivery thread's runtime ([`crate::twilio::runtime`]). Not actix's per-worker
+    /// Set once, when the service has a shared store.
+    journal: Arc<OnceLock<Arc<dyn Journal>>>,
+    /// The delivery thread's runtime ([`crate::runtime`]). Not actix's per-worker
     /// runtimes: those are dropped, with every task on them, when the listeners stop, and
     /// updates must outlive that to be drained at shutdown.
     runtime: tokio::runtime::Handle,
@@ -96,8 +140,28 @@ impl Deliverer {
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
             pending: Arc::new(AtomicUsize::new(0)),
             idle: Arc::new(Notify::new()),
+            journal: Arc::default(),
             limits,
         }
+    }
+
+    /// Durable updates are journaled from now on. A second journal is ignored.
+    pub fn set_journal(&self, journal: Arc<dyn Journal>) {
+        let _ = self.journal.set(journal);
+    }
+
+    /// The deadline of an update decided at `now`.
+    pub fn deadline_from(&self, now: SystemTime) -> SystemTime {
+        now + self.limits.deadline
+    }
+
+    /// How many more updates would be taken now.
+    pub fn room(&self) -> usize {
+        self.limits.max_pending.saturating_sub(self.pending())
+    }
+
+    fn journal(&self, update: &Update) -> Option<&Arc<dyn Journal>> {
+        self.journal.get().filter(|_| update.durable)
     }
 
     /// Updates accepted and not yet ended.
@@ -114,7 +178,12 @@ impl Deliverer {
             });
         let Ok(before) = taken else {
             let max_pending = self.limits.max_pending;
-            ended(&update, 0, UpdateOutcome::Dropped { max_pending }).emit(&self.metrics);
+            match self.journal(&update) {
+                // Still in the store: another turn, here or on another replica, sends it.
+                Some(journal) => journal.deferred(&update),
+                None => event(&update, 0, UpdateOutcome::Dropped { max_pending })
+                    .emit(&self.metrics),
+            }
             return Err(Full(max_pending));
         };
         self.metrics.updates_pending(before + 1);
@@ -149,9 +218,27 @@ impl Deliverer {
     }
 
     async fn deliver(&self, update: Update) {
-        let started = Instant::now();
-        let deadline = started + self.limits.deadline;
-        let mut attempts = 0u32;
+        let (attempts, ended) = self.attempt_until_ended(&update).await;
+        let outcome = ended.outcome();
+        let label = outcome.label();
+        event(&update, attempts, outcome).emit(&self.metrics);
+        if let Some(journal) = self.journal(&update) {
+            journal
+                .ended(&update, attempts, label, ended.detail())
+                .await;
+        }
+    }
+
+    /// Sends `update` until it lands, meets a final answer or runs out of time; returns the
+    /// requests made (with those made before it came here) and how it ended.
+    async fn attempt_until_ended(&self, update: &Update) -> (u32, Ended) {
+        let deadline = Instant::now()
+            + update
+                .deadline
+                .duration_since(SystemTime::now())
+                .unwrap_or_default();
+        let mut attempts = update.attempts;
+        let mut reconcile = update.reconcile;
         loop {
             let remaining = deadline.saturating_duration_since(Instant::now());
             let acquired = tokio::time::timeout(remaining, self.in_flight.acquire()).await;
@@ -160,46 +247,60 @@ impl Deliverer {
                 // The semaphore is never closed, so waiting ends in a permit or the deadline.
                 Ok(Ok(permit)) if remaining >= MIN_ATTEMPT => permit,
                 _ => {
-                    let last_error = "no turn came before the deadline";
-                    let outcome = UpdateOutcome::Expired { last_error };
-                    return ended(&update, attempts, outcome).emit(&self.metrics);
+                    let last_error = "no turn came before the deadline".to_owned();
+                    return (attempts, Ended::Expired(last_error));
                 }
             };
             attempts += 1;
             let in_flight = self.metrics.update_attempt();
-            let result = self
-                .client
-                .update_reservation(&update.target, &update.form, remaining)
-                .await;
+            let result = if reconcile {
+                self.client
+                    .reservation_status(&update.target, remaining)
+                    .await
+                    .map(Checked::Status)
+            } else {
+                self.client
+                    .update_reservation(&update.target, &update.body, remaining)
+                    .await
+                    .map(Checked::Landed)
+            };
             drop(in_flight);
             drop(permit);
             let (reason, retry_after) = match result {
-                Ok(landed) => {
+                Ok(Checked::Status(status)) if status == "pending" => {
+                    // Still waiting for this update: send it now.
+                    reconcile = false;
+                    continue;
+                }
+                Ok(Checked::Status(status)) => {
+                    let message = format!("the reservation is already {status}");
+                    return (attempts, Ended::Settled(message));
+                }
+                Ok(Checked::Landed(landed)) => {
                     let unconfirmed = match landed {
                         Landed::Unconfirmed { status } => Some(status),
                         Landed::Confirmed => None,
                     };
-                    let latency = started.elapsed();
-                    let outcome = UpdateOutcome::Landed {
-                        latency,
-                        unconfirmed,
-                    };
-                    return ended(&update, attempts, outcome).emit(&self.metrics);
+                    let latency = SystemTime::now()
+                        .duration_since(update.decided_at)
+                        .unwrap_or_default();
+                    return (
+                        attempts,
+                        Ended::Landed {
+                            latency,
+                            unconfirmed,
+                        },
+                    );
                 }
                 Err(AttemptError::Retryable {
                     reason,
                     retry_after,
                 }) => (reason, retry_after),
-                Err(error) => {
-                    return ended(&update, attempts, final_outcome(&error)).emit(&self.metrics);
-                }
+                Err(error) => return (attempts, Ended::Refused(error)),
             };
             let wait = retry_after.unwrap_or_else(|| backoff(attempts));
             if Instant::now() + wait >= deadline {
-                let outcome = UpdateOutcome::Expired {
-                    last_error: &reason,
-                };
-                return ended(&update, attempts, outcome).emit(&self.metrics);
+                return (attempts, Ended::Expired(reason));
             }
             tracing::debug!(
                 reservation_sid = %update.target.reservation_sid,
@@ -208,9 +309,63 @@ impl Deliverer {
                 wait_ms = wait.as_millis() as u64,
                 "reservation update will be retried"
             );
+            if let Some(journal) = self.journal(update) {
+                journal.attempted(update, attempts, wait, &reason).await;
+            }
             tokio::time::sleep(wait).await;
         }
     }
+}
+
+/// How an update's attempts ended.
+enum Ended {
+    Landed {
+        latency: Duration,
+        unconfirmed: Option<u16>,
+    },
+    /// A final answer from Twilio (moved on, refused, redirected).
+    Refused(AttemptError),
+    /// Checked before sending again: the Reservation is no longer pending (the message
+    /// says its state).
+    Settled(String),
+    Expired(String),
+}
+
+impl Ended {
+    fn outcome(&self) -> UpdateOutcome<'_> {
+        match self {
+            Ended::Landed {
+                latency,
+                unconfirmed,
+            } => UpdateOutcome::Landed {
+                latency: *latency,
+                unconfirmed: *unconfirmed,
+            },
+            Ended::Refused(error) => final_outcome(error),
+            Ended::Settled(message) => UpdateOutcome::MovedOn {
+                status: 200,
+                message,
+            },
+            Ended::Expired(last_error) => UpdateOutcome::Expired { last_error },
+        }
+    }
+
+    /// What the shared store keeps as the update's last error.
+    fn detail(&self) -> Option<String> {
+        match self {
+            Ended::Landed { .. } => None,
+            Ended::Refused(error) => Some(error.to_string()),
+            Ended::Settled(message) => Some(message.clone()),
+            Ended::Expired(last_error) => Some(last_error.clone()),
+        }
+    }
+}
+
+/// What one request told: the Reservation's status (a check before sending again), or that
+/// the update landed.
+enum Checked {
+    Status(String),
+    Landed(Landed),
 }
 
 /// A random wait between half and all of an exponentially growing ceiling ("equal
@@ -224,7 +379,7 @@ fn backoff(attempts: u32) -> Duration {
 }
 
 /// The event for `update`, ended after `attempts` requests.
-fn ended<'a>(update: &'a Update, attempts: u32, outcome: UpdateOutcome<'a>) -> UpdateEnded<'a> {
+fn event<'a>(update: &'a Update, attempts: u32, outcome: UpdateOutcome<'a>) -> UpdateEnded<'a> {
     UpdateEnded {
         reservation_sid: &update.target.reservation_sid,
         rule: &update.rule,

@@ -1,10 +1,12 @@
-//! The thread REST updates run on: a runtime of its own, at a lower CPU priority than the
-//! workers that answer callbacks.
+//! Background threads with a runtime of their own: REST delivery, at a lower CPU priority than
+//! the workers that answer callbacks, and the shared store's, at theirs.
 //!
 //! An update is background work with Twilio's latency in it anyway; an answer has to beat
 //! TaskRouter's clock. On a busy machine the scheduler should give the CPU to the answer
-//! first, and it does when the update's thread is less favoured. The runtime outlives the
-//! listeners, so pending updates can still be drained after they stop.
+//! first, and it does when the update's thread is less favoured. A claim in the shared store
+//! is on the answer's path, so the store's thread keeps the workers' priority. Both runtimes
+//! outlive the listeners, so pending updates can still be drained after they stop; and a
+//! connection to PostgreSQL stays on the one runtime that made it, whichever worker asked.
 
 use std::io;
 use std::thread::JoinHandle;
@@ -14,31 +16,35 @@ use tokio::sync::oneshot;
 
 /// The nice value of the delivery thread: 10 steps below the workers, so that it gets the
 /// CPU only when they leave it (a nice-10 thread weighs about a tenth of a nice-0 one).
-const NICENESS: i32 = 10;
+pub const DELIVERY_NICENESS: i32 = 10;
 
-/// Keeps the delivery thread; dropping it stops the runtime (ending whatever is still on it)
-/// and joins the thread.
-pub struct DeliveryRuntime {
+/// Keeps the thread; dropping it stops the runtime (ending whatever is still on it) and joins
+/// the thread.
+pub struct BackgroundRuntime {
     handle: Handle,
     stop: Option<oneshot::Sender<()>>,
     thread: Option<JoinHandle<()>>,
 }
 
-impl DeliveryRuntime {
-    pub fn start() -> io::Result<Self> {
+impl BackgroundRuntime {
+    /// A thread named `name` running a runtime, `niceness` steps below the process's
+    /// priority (0: the same).
+    pub fn start(name: &str, niceness: i32) -> io::Result<Self> {
         let runtime = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()?;
         let handle = runtime.handle().clone();
         let (stop, stopped) = oneshot::channel::<()>();
         let thread = std::thread::Builder::new()
-            .name("rest-delivery".into())
+            .name(name.into())
             .spawn(move || {
                 // Linux gives each thread its own nice value; lowering it needs no privilege.
-                // Where it fails, updates still run, only without the lower priority.
+                // Where it fails, the work still runs, only without the lower priority.
                 let tid = rustix::thread::gettid();
-                if let Err(error) = rustix::process::setpriority_process(Some(tid), NICENESS) {
-                    tracing::debug!(%error, "the delivery thread keeps the default priority");
+                if niceness != 0
+                    && let Err(error) = rustix::process::setpriority_process(Some(tid), niceness)
+                {
+                    tracing::debug!(%error, "a background thread keeps the default priority");
                 }
                 let _ = runtime.block_on(stopped);
             })?;
@@ -49,13 +55,13 @@ impl DeliveryRuntime {
         })
     }
 
-    /// Where the deliverer spawns updates.
+    /// Where work is spawned.
     pub fn handle(&self) -> Handle {
         self.handle.clone()
     }
 }
 
-impl Drop for DeliveryRuntime {
+impl Drop for BackgroundRuntime {
     fn drop(&mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());

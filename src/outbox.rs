@@ -1,0 +1,426 @@
+//! The durable outbox: REST decisions claimed fleet-wide in the shared store, and sent by
+//! whichever replica holds them (§8 of the design).
+//!
+//! - A claim is written before the callback's `{}` goes out; the replica that wins it sends
+//!   the update at once, holding a lease it renews while it works.
+//! - Every replica polls for pending updates whose lease ran out (their holder died, stopped
+//!   or restarted) and takes them over (`FOR UPDATE SKIP LOCKED`); the deliverer checks with
+//!   Twilio before sending one again.
+//! - When the store does not answer a claim within 500 ms, the update is sent from memory,
+//!   as with no store at all: routing never waits on the database.
+
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use futures_util::FutureExt;
+use futures_util::future::BoxFuture;
+
+use crate::instruction::InstructionKind;
+use crate::store::updates::{NewUpdate, StoredUpdate};
+use crate::store::{SharedStore, StoreError};
+use crate::telemetry::events::{StoreFailed, StoreMigrated, UpdateTakenOver};
+use crate::telemetry::metrics::Metrics;
+use crate::twilio::client::ReservationTarget;
+use crate::twilio::deliverer::{Deliverer, Journal, Update};
+
+/// The longest a claim may hold up a callback's answer.
+pub const CLAIM_TIMEOUT: Duration = Duration::from_millis(500);
+/// How often the store's failures are logged, at most: counted always, but one line a
+/// minute is enough to say that the store is down.
+const LOG_EVERY: Duration = Duration::from_secs(60);
+/// Retention runs this often (and once the schema is known to be there).
+const SWEEP_EVERY: Duration = Duration::from_secs(600);
+/// The depth gauges are read this often.
+const DEPTH_EVERY: Duration = Duration::from_secs(5);
+/// A store that is down at start is tried again this often.
+const MIGRATE_RETRY: Duration = Duration::from_secs(2);
+/// Updates taken over per poll, at most.
+const TAKE_AT_ONCE: usize = 200;
+/// How long a write after the update ended keeps trying: long enough to ride out a blip,
+/// short enough not to hold a shutdown.
+const END_WRITE_FOR: Duration = Duration::from_secs(3);
+
+/// How a claim went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claim {
+    /// This replica sends the update.
+    Won,
+    /// Another replica claimed the Reservation first: answer `{}`, send nothing.
+    Lost,
+    /// The store did not answer in time: the update is sent from memory.
+    Unavailable,
+}
+
+/// The outbox's side of the service: claims, takeovers, lease renewal, retention.
+#[derive(Debug)]
+pub struct Outbox {
+    store: SharedStore,
+    deliverer: Deliverer,
+    metrics: Arc<Metrics>,
+    /// This process among the replicas: `host:pid:random`, new at every start, so that a
+    /// restarted replica takes over what its previous life held once those leases expire.
+    holder: String,
+    lease: Duration,
+    keep_hours: u64,
+    /// The schema is known to be in place; until then claims go straight to memory.
+    ready: AtomicBool,
+    /// Stops taking new updates (shutdown).
+    closed: AtomicBool,
+    /// Reservations this replica is sending, whose leases it renews.
+    held: Mutex<HashSet<String>>,
+    last_logged: Mutex<Option<Instant>>,
+}
+
+impl Outbox {
+    pub fn new(
+        store: SharedStore,
+        deliverer: Deliverer,
+        lease: Duration,
+        keep_hours: u64,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Self {
+            store,
+            deliverer,
+            metrics,
+            holder: holder_name(),
+            lease,
+            keep_hours,
+            ready: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+            held: Mutex::default(),
+            last_logged: Mutex::default(),
+        }
+    }
+
+    pub fn holder(&self) -> &str {
+        &self.holder
+    }
+
+    /// Applies the schema, within `wait`. On failure the service still starts: a task keeps
+    /// trying ([`Outbox::run`]), and decisions are delivered from memory until then.
+    pub async fn migrate(&self, wait: Duration) -> Result<(), StoreError> {
+        let migrated = tokio::time::timeout(wait, self.store.migrate()).await;
+        match migrated {
+            Ok(Ok(applied)) => {
+                StoreMigrated {
+                    target: self.store.target(),
+                    applied: &applied.applied,
+                    version: applied.version,
+                }
+                .emit();
+                self.ready.store(true, Ordering::Release);
+                Ok(())
+            }
+            Ok(Err(error)) => Err(error),
+            Err(_) => Err(self.store.timed_out("migrate", "apply its schema migrations")),
+        }
+    }
+
+    /// Claims `update`'s Reservation for this replica before its `{}` is answered. On
+    /// `Won` and `Unavailable` the update is marked durable and must be delivered.
+    pub async fn claim(&self, update: &mut Update) -> Claim {
+        if !self.ready.load(Ordering::Acquire) {
+            self.failed(&self.store.error(
+                "claim",
+                "claim a REST decision",
+                "its schema is not in place yet (the store has not answered since start)",
+            ));
+            self.metrics.store_unavailable();
+            return Claim::Unavailable;
+        }
+        let sid = update.target.reservation_sid.clone();
+        // Held before the claim is sent: if the claim outlives its 500 ms but commits
+        // anyway, the lease is still renewed, and the row ended, by this replica.
+        self.hold(&sid);
+        update.durable = true;
+        let row = NewUpdate {
+            reservation_sid: sid.clone(),
+            workspace_sid: update.target.workspace_sid.clone(),
+            worker_sid: update.target.worker_sid.clone(),
+            task_sid: update.target.task_sid.clone(),
+            rule: update.rule.clone(),
+            instruction: update.instruction.name(),
+            body: update.body.clone(),
+            decided_at: update.decided_at,
+            deadline: update.deadline,
+        };
+        let claimed = tokio::time::timeout(
+            CLAIM_TIMEOUT,
+            self.store.claim(row, &self.holder, self.lease),
+        )
+        .await;
+        match claimed {
+            Ok(Ok(won)) => {
+                self.metrics.store_claimed(won);
+                if won {
+                    Claim::Won
+                } else {
+                    self.release_hold(&sid);
+                    Claim::Lost
+                }
+            }
+            Ok(Err(error)) => {
+                self.failed(&error);
+                self.metrics.store_unavailable();
+                Claim::Unavailable
+            }
+            Err(_) => {
+                self.failed(&self.store.timed_out("claim", "claim a REST decision"));
+                self.metrics.store_unavailable();
+                Claim::Unavailable
+            }
+        }
+    }
+
+    /// The background work, until the process ends: finishing migrations the store was
+    /// down for, taking over updates whose holder is gone, renewing this replica's
+    /// leases, counting the outbox and deleting old rows.
+    pub async fn run(self: Arc<Self>) {
+        let poll = poll_interval(self.lease);
+        let renew_every = self.lease / 3;
+        let mut next_renew = Instant::now() + renew_every;
+        let mut next_depth = Instant::now();
+        let mut next_sweep = Instant::now();
+        loop {
+            if !self.ready.load(Ordering::Acquire) {
+                if let Err(error) = self.migrate(MIGRATE_RETRY * 5).await {
+                    self.failed(&error);
+                    tokio::time::sleep(MIGRATE_RETRY).await;
+                    continue;
+                }
+                next_sweep = Instant::now();
+            }
+            if !self.closed.load(Ordering::Acquire) {
+                self.take_over().await;
+            }
+            let now = Instant::now();
+            if now >= next_renew {
+                self.renew().await;
+                next_renew = now + renew_every;
+            }
+            if now >= next_depth {
+                match self.store.depth().await {
+                    Ok(depth) => self.metrics.outbox_depth(depth.due, depth.leased),
+                    Err(error) => self.failed(&error),
+                }
+                next_depth = now + DEPTH_EVERY;
+            }
+            if now >= next_sweep {
+                match self.store.sweep(self.keep_hours).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(
+                        deleted,
+                        keep_hours = self.keep_hours,
+                        "deleted ended updates past their retention from the shared store"
+                    ),
+                    Err(error) => self.failed(&error),
+                }
+                next_sweep = now + SWEEP_EVERY;
+            }
+            tokio::time::sleep(poll).await;
+        }
+    }
+
+    /// Shutdown: no more takeovers; the leases of whatever this replica still holds are
+    /// given up, so another replica takes those updates at once.
+    pub async fn close(&self) -> u64 {
+        self.closed.store(true, Ordering::Release);
+        match self.store.release(&self.holder, None).await {
+            Ok(released) => released,
+            Err(error) => {
+                tracing::error!(
+                    error = %error,
+                    "could not release this replica's leases: other replicas take those \
+                     updates over when the leases expire"
+                );
+                0
+            }
+        }
+    }
+
+    /// Stops taking over updates (the listeners are stopping).
+    pub fn stop_taking(&self) {
+        self.closed.store(true, Ordering::Release);
+    }
+
+    async fn take_over(&self) {
+        let room = self.deliverer.room().min(TAKE_AT_ONCE);
+        if room == 0 {
+            return;
+        }
+        let taken = match self.store.take_due(&self.holder, room, self.lease).await {
+            Ok(taken) => taken,
+            Err(error) => return self.failed(&error),
+        };
+        for stored in taken {
+            if !self.hold(&stored.reservation_sid) {
+                // Still being sent here (its lease lapsed while the store was away): the
+                // take only renewed it.
+                continue;
+            }
+            UpdateTakenOver {
+                reservation_sid: &stored.reservation_sid,
+                previous_holder: stored.previous_holder.as_deref(),
+                attempts: stored.attempts,
+            }
+            .emit(&self.metrics);
+            let _ = self.deliverer.submit(taken_over(stored));
+        }
+    }
+
+    async fn renew(&self) {
+        let held: Vec<String> = self.held_now().into_iter().collect();
+        if held.is_empty() {
+            return;
+        }
+        if let Err(error) = self.store.renew(&self.holder, held, self.lease).await {
+            self.failed(&error);
+        }
+    }
+
+    /// Adds `reservation_sid` to what this replica holds; `false` when it was already.
+    fn hold(&self, reservation_sid: &str) -> bool {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .insert(reservation_sid.to_owned())
+    }
+
+    fn release_hold(&self, reservation_sid: &str) {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .remove(reservation_sid);
+    }
+
+    fn held_now(&self) -> HashSet<String> {
+        self.held
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Logs a store failure, at most once a minute (with how many were not logged).
+    fn failed(&self, error: &StoreError) {
+        let mut last = self
+            .last_logged
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if last.is_some_and(|at| at.elapsed() < LOG_EVERY) {
+            return;
+        }
+        *last = Some(Instant::now());
+        StoreFailed {
+            operation: error.operation,
+            error,
+        }
+        .emit();
+    }
+}
+
+impl Journal for Arc<Outbox> {
+    fn attempted(
+        &self,
+        update: &Update,
+        attempts: u32,
+        retry_in: Duration,
+        reason: &str,
+    ) -> BoxFuture<'static, ()> {
+        let this = self.clone();
+        let sid = update.target.reservation_sid.clone();
+        let reason = reason.to_owned();
+        async move {
+            let written = this
+                .store
+                .record_attempt(&sid, &this.holder, attempts, retry_in, &reason)
+                .await;
+            if let Err(error) = written {
+                this.failed(&error);
+            }
+        }
+        .boxed()
+    }
+
+    fn ended(
+        &self,
+        update: &Update,
+        attempts: u32,
+        outcome: &'static str,
+        detail: Option<String>,
+    ) -> BoxFuture<'static, ()> {
+        let this = self.clone();
+        let sid = update.target.reservation_sid.clone();
+        async move {
+            this.release_hold(&sid);
+            let until = Instant::now() + END_WRITE_FOR;
+            loop {
+                let written = this.store.end(&sid, outcome, attempts, detail.clone()).await;
+                match written {
+                    Ok(()) => return,
+                    // Left pending, its lease runs out and another replica takes it: that
+                    // one checks with Twilio first, so it is not sent twice.
+                    Err(error) if Instant::now() >= until => return this.failed(&error),
+                    Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
+                }
+            }
+        }
+        .boxed()
+    }
+
+    fn deferred(&self, update: &Update) {
+        let this = self.clone();
+        let sid = update.target.reservation_sid.clone();
+        this.release_hold(&sid);
+        tracing::warn!(
+            reservation_sid = %sid,
+            "the deliverer is full: the update stays in the shared store for a later turn"
+        );
+        tokio::spawn(async move {
+            if let Err(error) = this.store.release(&this.holder, Some(vec![sid])).await {
+                this.failed(&error);
+            }
+        });
+    }
+}
+
+/// An update from the store, to be checked with Twilio before it is sent again.
+fn taken_over(stored: StoredUpdate) -> Update {
+    Update {
+        target: ReservationTarget {
+            workspace_sid: stored.workspace_sid,
+            worker_sid: stored.worker_sid,
+            task_sid: stored.task_sid,
+            reservation_sid: stored.reservation_sid,
+        },
+        rule: stored.rule,
+        // Written by this service; an instruction a newer version added reads as `defer`,
+        // which only names it in logs and metrics.
+        instruction: InstructionKind::parse(&stored.instruction).unwrap_or(InstructionKind::Defer),
+        body: stored.body,
+        decided_at: stored.decided_at,
+        deadline: stored.deadline,
+        attempts: stored.attempts,
+        durable: true,
+        reconcile: true,
+    }
+}
+
+/// A few polls per lease: an expired lease is noticed within a quarter of it.
+fn poll_interval(lease: Duration) -> Duration {
+    (lease / 4).clamp(Duration::from_millis(100), Duration::from_secs(2))
+}
+
+fn holder_name() -> String {
+    let host = rustix::system::uname()
+        .nodename()
+        .to_string_lossy()
+        .into_owned();
+    format!(
+        "{host}:{}:{:04x}",
+        std::process::id(),
+        fastrand::u16(..)
+    )
+}

@@ -1,0 +1,209 @@
+//! The database edge: the shared PostgreSQL store, which makes a fleet of replicas one
+//! system (§8 of the design). sqlx lives here and nowhere else.
+//!
+//! Every query runs on the store's own runtime ([`crate::runtime`]), whichever thread asks:
+//! a pooled connection then always belongs to one live runtime, and a caller that gives up
+//! (a claim past its 500 ms) cancels its query instead of leaving it to finish unseen.
+
+pub mod migrations;
+pub mod updates;
+
+use std::future::Future;
+use std::str::FromStr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use secrecy::{ExposeSecret, SecretString};
+use sqlx::PgPool;
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use tokio::runtime::Handle;
+use tokio::task::JoinHandle;
+
+use crate::telemetry::metrics::Metrics;
+
+/// How long a query waits for a free connection (or a new one) before it fails. Past the
+/// claim's 500 ms the caller has given up anyway; background work retries on its next turn.
+const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
+
+/// Why the store cannot be used as configured: the service does not start.
+#[derive(Debug, thiserror::Error)]
+#[error("setting `store.url`: not a PostgreSQL URL this service can use: {0}")]
+pub struct ConfigError(String);
+
+/// An operation that failed. Names what was asked and why, never the URL or its password.
+#[derive(Debug, thiserror::Error)]
+#[error("the shared store ({target}) could not {what}: {reason}")]
+pub struct StoreError {
+    pub operation: &'static str,
+    what: &'static str,
+    target: String,
+    reason: String,
+}
+
+/// The PostgreSQL pool, and the runtime its connections live on. Cheap to clone. `Debug`
+/// shows where it points, without credentials.
+#[derive(Clone)]
+pub struct SharedStore {
+    pool: PgPool,
+    options: PgConnectOptions,
+    runtime: Handle,
+    metrics: Arc<Metrics>,
+    target: Arc<str>,
+}
+
+impl std::fmt::Debug for SharedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SharedStore")
+            .field("target", &self.target)
+            .finish_non_exhaustive()
+    }
+}
+
+impl SharedStore {
+    /// The pool for `url` on `runtime`. Connects lazily: a store that is down at start is
+    /// not a reason to refuse callbacks, only a URL that cannot work is. `sslmode` and the
+    /// other parameters are read as libpq reads them; TLS is rustls.
+    pub fn open(
+        url: &SecretString,
+        max_connections: u32,
+        runtime: Handle,
+        metrics: Arc<Metrics>,
+    ) -> Result<Self, ConfigError> {
+        let options = PgConnectOptions::from_str(url.expose_secret())
+            .map_err(|error| ConfigError(plain(&error)))?
+            .application_name("assignment-router");
+        let target = describe_target(&options);
+        // The pool's upkeep tasks start on the store's runtime, as its connections do.
+        let _entered = runtime.enter();
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection that went bad while idle (the server restarted) is found out
+            // before a claim uses it.
+            .test_before_acquire(true)
+            .idle_timeout(Duration::from_secs(300))
+            .connect_lazy_with(options.clone());
+        Ok(Self {
+            pool,
+            options,
+            runtime,
+            metrics,
+            target: target.into(),
+        })
+    }
+
+    /// `host:port/database`, for log lines.
+    pub fn target(&self) -> &str {
+        &self.target
+    }
+
+    /// An error about this store, for a failure found outside a query.
+    pub fn error(&self, operation: &'static str, what: &'static str, reason: &str) -> StoreError {
+        StoreError {
+            operation,
+            what,
+            target: self.target.to_string(),
+            reason: reason.to_owned(),
+        }
+    }
+
+    /// The error for an operation that did not finish in the time it was given.
+    pub fn timed_out(&self, operation: &'static str, what: &'static str) -> StoreError {
+        self.metrics.store_operation(operation, Duration::ZERO, false);
+        self.error(operation, what, "no answer in time")
+    }
+
+    /// Applies the embedded migrations (see [`migrations`]). When no connection could be
+    /// had, one is tried on its own to say why (the pool only says that it timed out).
+    pub async fn migrate(&self) -> Result<migrations::Applied, StoreError> {
+        let result = self
+            .run("migrate", "apply its schema migrations", migrations::apply)
+            .await;
+        match result {
+            Err(mut error) if error.reason == POOL_TIMED_OUT => {
+                let options = self.options.clone();
+                let tried = self.runtime.spawn(async move {
+                    use sqlx::Connection;
+                    let connect = sqlx::PgConnection::connect_with(&options);
+                    match tokio::time::timeout(Duration::from_secs(5), connect).await {
+                        Ok(Ok(connection)) => {
+                            let _ = connection.close().await;
+                            None
+                        }
+                        Ok(Err(cause)) => Some(plain(&cause)),
+                        Err(_) => Some("no answer within 5 s".to_owned()),
+                    }
+                });
+                if let Ok(Some(cause)) = tried.await {
+                    error.reason = cause;
+                }
+                Err(error)
+            }
+            other => other,
+        }
+    }
+
+    /// Runs `work` on the store's runtime, timed and counted under `operation`. Dropping
+    /// the returned future cancels the work.
+    async fn run<T, F>(
+        &self,
+        operation: &'static str,
+        what: &'static str,
+        work: impl FnOnce(PgPool) -> F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+    {
+        let started = Instant::now();
+        let mut task = AbortOnDrop(self.runtime.spawn(work(self.pool.clone())));
+        let result = match (&mut task.0).await {
+            Ok(result) => result.map_err(|error| plain(&error)),
+            Err(_) => Err("the store's thread stopped".to_owned()),
+        };
+        self.metrics
+            .store_operation(operation, started.elapsed(), result.is_ok());
+        result.map_err(|reason| StoreError {
+            operation,
+            what,
+            target: self.target.to_string(),
+            reason,
+        })
+    }
+}
+
+const POOL_TIMED_OUT: &str =
+    "no connection within 500 ms (the store is down, unreachable or overloaded)";
+
+/// Cancels a spawned query when whoever awaited it gives up.
+struct AbortOnDrop<T>(JoinHandle<T>);
+
+impl<T> Drop for AbortOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// `host:port/database` (or the socket folder): where the store is, with no user or password.
+fn describe_target(options: &PgConnectOptions) -> String {
+    let database = options.get_database().unwrap_or("postgres");
+    match options.get_socket() {
+        Some(socket) => format!("{}/{database}", socket.display()),
+        None => format!("{}:{}/{database}", options.get_host(), options.get_port()),
+    }
+}
+
+/// sqlx's error in words. Its messages name the server's complaint (`password authentication
+/// failed for user "router"`, `connection refused`), never the password or the URL.
+fn plain(error: &sqlx::Error) -> String {
+    match error {
+        sqlx::Error::PoolTimedOut => POOL_TIMED_OUT.to_owned(),
+        sqlx::Error::Database(database) => database.message().to_owned(),
+        sqlx::Error::Io(io) => io.to_string(),
+        sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

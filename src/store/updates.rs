@@ -1,0 +1,317 @@
+//! The outbox table, `assignment_router_updates`: claims, leases, attempts, ends, retention.
+//!
+//! Every statement is one round trip. A claim commits durably before its `{}` is answered; the
+//! bookkeeping after it (attempts, ends) commits without waiting for the disk, since losing
+//! one in a crash only means the next holder checks with Twilio before sending again.
+
+use std::time::{Duration, SystemTime};
+
+use sqlx::Row;
+
+use super::{SharedStore, StoreError};
+
+/// A REST decision to claim.
+#[derive(Debug, Clone)]
+pub struct NewUpdate {
+    pub reservation_sid: String,
+    pub workspace_sid: String,
+    pub worker_sid: String,
+    pub task_sid: String,
+    pub rule: String,
+    pub instruction: &'static str,
+    pub body: String,
+    pub decided_at: SystemTime,
+    pub deadline: SystemTime,
+}
+
+/// A pending update taken from the store.
+#[derive(Debug, Clone)]
+pub struct StoredUpdate {
+    pub reservation_sid: String,
+    pub workspace_sid: String,
+    pub worker_sid: String,
+    pub task_sid: String,
+    pub rule: String,
+    pub instruction: String,
+    pub body: String,
+    pub attempts: u32,
+    pub decided_at: SystemTime,
+    pub deadline: SystemTime,
+    /// Who held it before: a replica that died, stopped or restarted.
+    pub previous_holder: Option<String>,
+}
+
+/// The outbox's pending rows, fleet-wide.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Depth {
+    /// No replica holds them: the next poll takes them.
+    pub due: i64,
+    /// A replica holds them and is sending them.
+    pub leased: i64,
+}
+
+impl SharedStore {
+    /// Writes `update` as its Reservation's claim, held by `holder` for `lease`. `true` when
+    /// this call made the claim; `false` when the Reservation was claimed already.
+    pub async fn claim(
+        &self,
+        update: NewUpdate,
+        holder: &str,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let holder = holder.to_owned();
+        self.run("claim", "claim a REST decision", move |pool| async move {
+            let done = sqlx::query(
+                "INSERT INTO assignment_router_updates
+                     (reservation_sid, workspace_sid, worker_sid, task_sid, rule, instruction,
+                      body, created_at, deadline_at, next_attempt_at, holder, leased_until)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8), to_timestamp($9), now(),
+                         $10, now() + make_interval(secs => $11))
+                 ON CONFLICT (reservation_sid) DO NOTHING",
+            )
+            .bind(&update.reservation_sid)
+            .bind(&update.workspace_sid)
+            .bind(&update.worker_sid)
+            .bind(&update.task_sid)
+            .bind(&update.rule)
+            .bind(update.instruction)
+            .bind(&update.body)
+            .bind(epoch(update.decided_at))
+            .bind(epoch(update.deadline))
+            .bind(holder)
+            .bind(lease.as_secs_f64())
+            .execute(&pool)
+            .await?;
+            Ok(done.rows_affected() == 1)
+        })
+        .await
+    }
+
+    /// Takes up to `limit` pending updates that no replica holds and that are due, for
+    /// `holder`, for `lease`. `SKIP LOCKED`: replicas polling at once take different rows.
+    pub async fn take_due(
+        &self,
+        holder: &str,
+        limit: usize,
+        lease: Duration,
+    ) -> Result<Vec<StoredUpdate>, StoreError> {
+        let holder = holder.to_owned();
+        let limit = i64::try_from(limit).unwrap_or(i64::MAX);
+        self.run("take", "take over pending updates", move |pool| async move {
+            let rows = sqlx::query(
+                "WITH due AS (
+                     SELECT reservation_sid, holder AS previous_holder
+                       FROM assignment_router_updates
+                      WHERE state = 'pending' AND leased_until < now()
+                            AND next_attempt_at <= now()
+                      ORDER BY next_attempt_at
+                      LIMIT $2
+                        FOR UPDATE SKIP LOCKED)
+                 UPDATE assignment_router_updates AS u
+                    SET holder = $1, leased_until = now() + make_interval(secs => $3),
+                        takeovers = u.takeovers + 1
+                   FROM due
+                  WHERE u.reservation_sid = due.reservation_sid
+              RETURNING u.reservation_sid, u.workspace_sid, u.worker_sid, u.task_sid, u.rule,
+                        u.instruction, u.body, u.attempts,
+                        extract(epoch FROM u.created_at)::float8 AS decided_at,
+                        extract(epoch FROM u.deadline_at)::float8 AS deadline,
+                        due.previous_holder",
+            )
+            .bind(holder)
+            .bind(limit)
+            .bind(lease.as_secs_f64())
+            .fetch_all(&pool)
+            .await?;
+            rows.iter().map(stored).collect()
+        })
+        .await
+    }
+
+    /// Extends `holder`'s lease on those of `reservation_sids` still pending.
+    pub async fn renew(
+        &self,
+        holder: &str,
+        reservation_sids: Vec<String>,
+        lease: Duration,
+    ) -> Result<u64, StoreError> {
+        let holder = holder.to_owned();
+        self.run("renew", "renew its leases", move |pool| async move {
+            let done = sqlx::query(
+                "UPDATE assignment_router_updates
+                    SET leased_until = now() + make_interval(secs => $3)
+                  WHERE holder = $1 AND state = 'pending' AND reservation_sid = ANY($2)",
+            )
+            .bind(holder)
+            .bind(reservation_sids)
+            .bind(lease.as_secs_f64())
+            .execute(&pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
+    /// An attempt failed: the next one is due after `retry_in`, wherever it is made.
+    pub async fn record_attempt(
+        &self,
+        reservation_sid: &str,
+        holder: &str,
+        attempts: u32,
+        retry_in: Duration,
+        last_error: &str,
+    ) -> Result<(), StoreError> {
+        let (sid, holder, error) = (
+            reservation_sid.to_owned(),
+            holder.to_owned(),
+            last_error.to_owned(),
+        );
+        self.run("attempt", "record an attempt", move |pool| async move {
+            let mut transaction = pool.begin().await?;
+            without_waiting_for_disk(&mut transaction).await?;
+            sqlx::query(
+                "UPDATE assignment_router_updates
+                    SET attempts = $3, next_attempt_at = now() + make_interval(secs => $4),
+                        last_error = $5
+                  WHERE reservation_sid = $1 AND holder = $2 AND state = 'pending'",
+            )
+            .bind(sid)
+            .bind(holder)
+            .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+            .bind(retry_in.as_secs_f64())
+            .bind(error)
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await
+        })
+        .await
+    }
+
+    /// The update ended (`state`: landed, moved_on, final_error or expired): never sent
+    /// again, and deleted once older than the retention.
+    pub async fn end(
+        &self,
+        reservation_sid: &str,
+        state: &'static str,
+        attempts: u32,
+        last_error: Option<String>,
+    ) -> Result<(), StoreError> {
+        let sid = reservation_sid.to_owned();
+        self.run("end", "mark an update ended", move |pool| async move {
+            let mut transaction = pool.begin().await?;
+            without_waiting_for_disk(&mut transaction).await?;
+            sqlx::query(
+                "UPDATE assignment_router_updates
+                    SET state = $2, attempts = $3, last_error = coalesce($4, last_error),
+                        ended_at = now(), holder = NULL
+                  WHERE reservation_sid = $1 AND state = 'pending'",
+            )
+            .bind(sid)
+            .bind(state)
+            .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+            .bind(last_error)
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await
+        })
+        .await
+    }
+
+    /// Gives up `holder`'s leases on `reservation_sids` (or on all it holds, when `None`):
+    /// due at once, for any replica to take.
+    pub async fn release(
+        &self,
+        holder: &str,
+        reservation_sids: Option<Vec<String>>,
+    ) -> Result<u64, StoreError> {
+        let holder = holder.to_owned();
+        self.run("release", "release its leases", move |pool| async move {
+            let done = sqlx::query(
+                "UPDATE assignment_router_updates
+                    SET holder = NULL, leased_until = now() - interval '1 second',
+                        next_attempt_at = least(next_attempt_at, now())
+                  WHERE holder = $1 AND state = 'pending'
+                        AND ($2::text[] IS NULL OR reservation_sid = ANY($2))",
+            )
+            .bind(holder)
+            .bind(reservation_sids)
+            .execute(&pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
+    /// Deletes ended updates older than `keep_hours`; returns how many.
+    pub async fn sweep(&self, keep_hours: u64) -> Result<u64, StoreError> {
+        let hours = i32::try_from(keep_hours).unwrap_or(i32::MAX);
+        self.run("sweep", "delete old ended updates", move |pool| async move {
+            let done = sqlx::query(
+                "DELETE FROM assignment_router_updates
+                  WHERE state <> 'pending' AND ended_at < now() - make_interval(hours => $1)",
+            )
+            .bind(hours)
+            .execute(&pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
+    /// How many updates are pending, fleet-wide, and how many of those a replica holds.
+    pub async fn depth(&self) -> Result<Depth, StoreError> {
+        self.run("take", "count pending updates", move |pool| async move {
+            let row = sqlx::query(
+                "SELECT count(*) FILTER (WHERE leased_until < now()) AS due,
+                        count(*) FILTER (WHERE leased_until >= now()) AS leased
+                   FROM assignment_router_updates
+                  WHERE state = 'pending'",
+            )
+            .fetch_one(&pool)
+            .await?;
+            Ok(Depth {
+                due: row.try_get("due")?,
+                leased: row.try_get("leased")?,
+            })
+        })
+        .await
+    }
+}
+
+/// This transaction's commit returns before the disk has it (`synchronous_commit = off`).
+async fn without_waiting_for_disk(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SET LOCAL synchronous_commit TO OFF")
+        .execute(&mut **transaction)
+        .await
+        .map(drop)
+}
+
+fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredUpdate, sqlx::Error> {
+    let attempts: i32 = row.try_get("attempts")?;
+    Ok(StoredUpdate {
+        reservation_sid: row.try_get("reservation_sid")?,
+        workspace_sid: row.try_get("workspace_sid")?,
+        worker_sid: row.try_get("worker_sid")?,
+        task_sid: row.try_get("task_sid")?,
+        rule: row.try_get("rule")?,
+        instruction: row.try_get("instruction")?,
+        body: row.try_get("body")?,
+        attempts: u32::try_from(attempts).unwrap_or(0),
+        decided_at: from_epoch(row.try_get("decided_at")?),
+        deadline: from_epoch(row.try_get("deadline")?),
+        previous_holder: row.try_get("previous_holder")?,
+    })
+}
+
+/// Seconds since 1970, as PostgreSQL's `to_timestamp` takes them.
+fn epoch(at: SystemTime) -> f64 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64()
+}
+
+fn from_epoch(seconds: f64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::try_from_secs_f64(seconds).unwrap_or_default()
+}
