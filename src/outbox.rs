@@ -95,8 +95,18 @@ impl Outbox {
         }
     }
 
+    /// This replica's name in the store's `holder` column.
     pub fn holder(&self) -> &str {
         &self.holder
+    }
+
+    pub fn lease(&self) -> Duration {
+        self.lease
+    }
+
+    /// Where the store is (`host:port/database`).
+    pub fn target(&self) -> &str {
+        self.store.target()
     }
 
     /// Applies the schema, within `wait`. On failure the service still starts: a task keeps

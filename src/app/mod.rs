@@ -270,6 +270,12 @@ fn start_outbox(outbox: &Arc<Outbox>, runtime: &BackgroundRuntime) {
         let _ = done.send(result);
         first.run().await;
     });
+    tracing::info!(
+        store = outbox.target(),
+        holder = outbox.holder(),
+        lease_secs = outbox.lease().as_secs(),
+        "REST decisions are kept in the shared store"
+    );
     match migrated.recv_timeout(MIGRATE_AT_START + Duration::from_secs(1)) {
         Ok(Ok(())) => {}
         Ok(Err(error)) => tracing::error!(

@@ -7,6 +7,7 @@ use std::process::ExitCode;
 use super::fail;
 use crate::rules;
 use crate::settings::{self, Settings};
+use crate::store;
 use crate::twilio::client::TwilioClient;
 
 /// `rules`, when given, is checked instead of the settings' `rules.path`.
@@ -26,6 +27,12 @@ pub fn run(config: Option<&Path>, rules: Option<&Path>) -> ExitCode {
     let environment: Vec<(String, String)> = std::env::vars().collect();
     for warning in settings::unknown_environment(&environment) {
         println!("warning: {warning}");
+    }
+    if let Some(url) = &settings.store.url {
+        match store::check_url(url) {
+            Ok(target) => println!("store: shared, PostgreSQL at {target}"),
+            Err(error) => return fail(&error),
+        }
     }
     let rules = match rules::load(&settings.rules.path) {
         Ok(rules) => rules,

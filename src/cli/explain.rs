@@ -74,7 +74,7 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
             task_sid: callback.task_sid.clone(),
             reservation_sid: callback.reservation_sid.clone(),
         };
-        let url = reqwest::Url::parse(&settings.twilio.api_base_url)
+        let url = url::Url::parse(&settings.twilio.api_base_url)
             .map(|base| reservation_url(&base, settings.twilio.reservation_endpoint, &target))
             .map(|url| url.to_string())
             .unwrap_or_else(|_| settings.twilio.api_base_url.clone());

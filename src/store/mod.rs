@@ -69,9 +69,7 @@ impl SharedStore {
         runtime: Handle,
         metrics: Arc<Metrics>,
     ) -> Result<Self, ConfigError> {
-        let options = PgConnectOptions::from_str(url.expose_secret())
-            .map_err(|error| ConfigError(plain(&error)))?
-            .application_name("assignment-router");
+        let options = options(url)?;
         let target = describe_target(&options);
         // The pool's upkeep tasks start on the store's runtime, as its connections do.
         let _entered = runtime.enter();
@@ -184,6 +182,18 @@ impl<T> Drop for AbortOnDrop<T> {
     }
 }
 
+/// Where `url` points (`host:port/database`), once it is known to be a URL the store can
+/// use: what `check` says of it.
+pub fn check_url(url: &SecretString) -> Result<String, ConfigError> {
+    options(url).map(|options| describe_target(&options))
+}
+
+fn options(url: &SecretString) -> Result<PgConnectOptions, ConfigError> {
+    Ok(PgConnectOptions::from_str(url.expose_secret())
+        .map_err(|error| ConfigError(plain(&error)))?
+        .application_name("assignment-router"))
+}
+
 /// `host:port/database` (or the socket folder): where the store is, with no user or password.
 fn describe_target(options: &PgConnectOptions) -> String {
     let database = options.get_database().unwrap_or("postgres");
@@ -201,6 +211,15 @@ fn plain(error: &sqlx::Error) -> String {
         sqlx::Error::Database(database) => database.message().to_owned(),
         sqlx::Error::Io(io) => io.to_string(),
         sqlx::Error::Tls(tls) => format!("TLS: {tls}"),
+        // sqlx wraps these twice, and names libpq's `sslmode` by its own field name.
+        sqlx::Error::Configuration(inner) => {
+            let text = inner.to_string();
+            let mut text = text.as_str();
+            while let Some(rest) = text.strip_prefix("error with configuration: ") {
+                text = rest;
+            }
+            text.replace("`ssl_mode`", "sslmode")
+        }
         other => other.to_string(),
     }
 }

@@ -1,6 +1,7 @@
 //! The layering rule of `src/lib.rs`, checked against the sources: the middle (`callback/`,
 //! `instruction/`, `rules/`) uses no web, network or database crate and only the modules
-//! below it, and no two top-level modules depend on each other around a loop.
+//! below it, no two top-level modules depend on each other around a loop, and each edge's
+//! crate stays in its edge (the database client in `store/`, the HTTP client in `twilio/`).
 //!
 //! The sources are read as text: every `crate::name` and `super::…` path is resolved to the
 //! top-level module it names, after comments are removed.
@@ -19,6 +20,9 @@ const EDGE_CRATES: &[&str] = &[
     "tokio_postgres",
     "sqlx",
 ];
+
+/// Crates that belong to one edge, and the only top-level modules that may name them.
+const ONE_EDGE: &[(&str, &[&str])] = &[("sqlx", &["store"]), ("reqwest", &["twilio"])];
 
 /// The pure middle, and the modules of ours each part may use.
 const MIDDLE: &[(&str, &[&str])] = &[
@@ -224,6 +228,25 @@ fn middle_breaches(sources: &[Source]) -> Vec<String> {
     breaches
 }
 
+/// Every use of a one-edge crate outside its edge, one line each.
+fn edge_breaches(sources: &[Source]) -> Vec<String> {
+    let mut breaches = Vec::new();
+    for source in sources {
+        let Some(top) = source.module.first() else {
+            continue;
+        };
+        for (krate, edges) in ONE_EDGE {
+            if !edges.contains(&top.as_str()) && mentions(&source.code, krate) {
+                breaches.push(format!(
+                    "{} uses `{krate}`: only {edges:?} may",
+                    source.file.display()
+                ));
+            }
+        }
+    }
+    breaches
+}
+
 /// A loop among the top-level modules, as `a -> b -> a`, if there is one.
 fn find_cycle(graph: &BTreeMap<String, BTreeSet<String>>) -> Option<String> {
     fn visit(
@@ -283,6 +306,23 @@ fn fake(module: &str, code: &str) -> Source {
 fn the_middle_uses_no_edge_crate_and_only_the_modules_below_it() {
     let breaches = middle_breaches(&sources());
     assert!(breaches.is_empty(), "\n{}", breaches.join("\n"));
+}
+
+#[test]
+fn the_database_and_http_clients_stay_in_their_edges() {
+    let breaches = edge_breaches(&sources());
+    assert!(breaches.is_empty(), "\n{}", breaches.join("\n"));
+}
+
+#[test]
+fn the_check_catches_the_database_client_outside_the_store() {
+    let sources = [
+        fake("outbox", "fn f() { let _ = sqlx::query(\"SELECT 1\"); }"),
+        fake("store::updates", "use sqlx::Row;"),
+    ];
+    let breaches = edge_breaches(&sources);
+    assert_eq!(breaches.len(), 1, "{breaches:?}");
+    assert!(breaches[0].contains("src/outbox.rs uses `sqlx`"), "{breaches:?}");
 }
 
 #[test]
