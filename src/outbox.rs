@@ -66,6 +66,10 @@ pub struct Outbox {
     keep_hours: u64,
     /// The schema is known to be in place; until then claims go straight to memory.
     ready: AtomicBool,
+    /// The store's last answer was a success. While it is not, claims go straight to memory
+    /// rather than each waiting out its 500 ms; the background work, which keeps asking,
+    /// sets it again as soon as the store answers.
+    healthy: AtomicBool,
     /// Stops taking new updates (shutdown).
     closed: AtomicBool,
     /// Reservations this replica is sending, whose leases it renews.
@@ -89,6 +93,7 @@ impl Outbox {
             lease,
             keep_hours,
             ready: AtomicBool::new(false),
+            healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             held: Mutex::default(),
             last_logged: Mutex::default(),
@@ -122,6 +127,7 @@ impl Outbox {
                 }
                 .emit();
                 self.ready.store(true, Ordering::Release);
+                self.succeeded();
                 Ok(())
             }
             Ok(Err(error)) => Err(error),
@@ -138,6 +144,11 @@ impl Outbox {
                 "claim a REST decision",
                 "its schema is not in place yet (the store has not answered since start)",
             ));
+            self.metrics.store_unavailable();
+            return Claim::Unavailable;
+        }
+        if !self.healthy.load(Ordering::Acquire) {
+            // Already logged when it failed; counted here, one per decision.
             self.metrics.store_unavailable();
             return Claim::Unavailable;
         }
@@ -164,6 +175,7 @@ impl Outbox {
         .await;
         match claimed {
             Ok(Ok(won)) => {
+                self.succeeded();
                 self.metrics.store_claimed(won);
                 if won {
                     Claim::Won
@@ -213,7 +225,10 @@ impl Outbox {
             }
             if now >= next_depth {
                 match self.store.depth().await {
-                    Ok(depth) => self.metrics.outbox_depth(depth.due, depth.leased),
+                    Ok(depth) => {
+                        self.succeeded();
+                        self.metrics.outbox_depth(depth.due, depth.leased);
+                    }
                     Err(error) => self.failed(&error),
                 }
                 next_depth = now + DEPTH_EVERY;
@@ -265,6 +280,7 @@ impl Outbox {
             Ok(taken) => taken,
             Err(error) => return self.failed(&error),
         };
+        self.succeeded();
         for stored in taken {
             if !self.hold(&stored.reservation_sid) {
                 // Still being sent here (its lease lapsed while the store was away): the
@@ -286,8 +302,9 @@ impl Outbox {
         if held.is_empty() {
             return;
         }
-        if let Err(error) = self.store.renew(&self.holder, held, self.lease).await {
-            self.failed(&error);
+        match self.store.renew(&self.holder, held, self.lease).await {
+            Ok(_) => self.succeeded(),
+            Err(error) => self.failed(&error),
         }
     }
 
@@ -313,8 +330,19 @@ impl Outbox {
             .clone()
     }
 
-    /// Logs a store failure, at most once a minute (with how many were not logged).
+    /// The store answered: claims may use it again.
+    fn succeeded(&self) {
+        if !self.healthy.swap(true, Ordering::AcqRel) {
+            tracing::info!(
+                store = self.store.target(),
+                "the shared store answers again: REST decisions are claimed fleet-wide again"
+            );
+        }
+    }
+
+    /// Marks the store as failing, and logs it at most once a minute.
     fn failed(&self, error: &StoreError) {
+        self.healthy.store(false, Ordering::Release);
         let mut last = self
             .last_logged
             .lock()
@@ -347,8 +375,9 @@ impl Journal for Arc<Outbox> {
                 .store
                 .record_attempt(&sid, &this.holder, attempts, retry_in, &reason)
                 .await;
-            if let Err(error) = written {
-                this.failed(&error);
+            match written {
+                Ok(()) => this.succeeded(),
+                Err(error) => this.failed(&error),
             }
         }
         .boxed()
@@ -369,7 +398,7 @@ impl Journal for Arc<Outbox> {
             loop {
                 let written = this.store.end(&sid, outcome, attempts, detail.clone()).await;
                 match written {
-                    Ok(()) => return,
+                    Ok(()) => return this.succeeded(),
                     // Left pending, its lease runs out and another replica takes it: that
                     // one checks with Twilio first, so it is not sent twice.
                     Err(error) if Instant::now() >= until => return this.failed(&error),

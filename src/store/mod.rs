@@ -24,6 +24,11 @@ use crate::telemetry::metrics::Metrics;
 /// How long a query waits for a free connection (or a new one) before it fails. Past the
 /// claim's 500 ms the caller has given up anyway; background work retries on its next turn.
 const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
+/// The longest any one operation may take before it is given up (and cancelled): a store
+/// that hangs must not stall the background work that renews leases. Migrations may lock and
+/// rewrite tables, so they get longer.
+const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
+const MIGRATION_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// Why the store cannot be used as configured: the service does not start.
 #[derive(Debug, thiserror::Error)]
@@ -155,9 +160,15 @@ impl SharedStore {
     {
         let started = Instant::now();
         let mut task = AbortOnDrop(self.runtime.spawn(work(self.pool.clone())));
-        let result = match (&mut task.0).await {
-            Ok(result) => result.map_err(|error| plain(&error)),
-            Err(_) => Err("the store's thread stopped".to_owned()),
+        let limit = if operation == "migrate" {
+            MIGRATION_TIMEOUT
+        } else {
+            OPERATION_TIMEOUT
+        };
+        let result = match tokio::time::timeout(limit, &mut task.0).await {
+            Ok(Ok(result)) => result.map_err(|error| plain(&error)),
+            Ok(Err(_)) => Err("the store's thread stopped".to_owned()),
+            Err(_) => Err(format!("no answer within {} s", limit.as_secs())),
         };
         self.metrics
             .store_operation(operation, started.elapsed(), result.is_ok());
