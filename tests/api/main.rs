@@ -15,5 +15,6 @@ mod properties;
 mod refusals;
 mod secrets;
 mod signatures;
+mod store;
 mod support;
 mod tools;

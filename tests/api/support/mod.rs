@@ -4,6 +4,7 @@
 
 pub mod app;
 pub mod metrics;
+pub mod postgres;
 pub mod process;
 pub mod tcp;
 pub mod twilio;

@@ -288,6 +288,13 @@ impl Running {
         }
     }
 
+    /// Sends SIGKILL and waits for the exit: the process ends at once, with no drain and
+    /// nothing released, as when its host dies.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
     /// All of stdout (the early lines included) and all of stderr, once the process has
     /// exited.
     pub fn transcript(&mut self) -> (String, String) {
