@@ -171,3 +171,70 @@ fn the_closest_known_key_is_suggested_only_when_near() {
         ["APP_SERVR__PORT names no setting and is ignored (did you mean APP_SERVER__PORT?)"]
     );
 }
+
+#[test]
+fn the_store_is_memory_by_default_and_database_url_names_the_shared_one() {
+    let memory = Settings::load_with(built_in(), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+    assert!(memory.store.url.is_none());
+    assert_eq!(memory.store.lease_secs, 10);
+    assert_eq!(memory.store.max_connections, 8);
+    assert_eq!(memory.decisions.keep_hours, 72);
+
+    let from_database_url = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("DATABASE_URL", "postgres://router:pw-1@db/router"),
+        ]),
+    )
+    .unwrap();
+    let url = from_database_url.store.url.as_ref().unwrap();
+    assert_eq!(url.expose_secret(), "postgres://router:pw-1@db/router");
+    // The more specific variable wins over the generic one.
+    let both = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("DATABASE_URL", "postgres://router:pw-1@db/router"),
+            ("APP_STORE__URL", "postgresql://router:pw-2@other/router"),
+        ]),
+    )
+    .unwrap();
+    let url = both.store.url.as_ref().unwrap();
+    assert_eq!(url.expose_secret(), "postgresql://router:pw-2@other/router");
+    // Debug shows no password.
+    let debug = format!("{both:?}");
+    assert!(!debug.contains("pw-2") && !debug.contains("pw-1"), "{debug}");
+}
+
+#[test]
+fn a_store_url_that_is_not_postgres_is_refused_without_showing_it() {
+    let error = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("APP_STORE__URL", "mysql://router:hunter2@db/router"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.starts_with("setting `store.url`: expected"), "{error}");
+    assert!(!error.contains("hunter2"), "{error}");
+}
+
+#[test]
+fn store_and_retention_numbers_of_zero_are_refused() {
+    for (variable, key) in [
+        ("APP_STORE__LEASE_SECS", "store.lease_secs"),
+        ("APP_STORE__MAX_CONNECTIONS", "store.max_connections"),
+        ("APP_DECISIONS__KEEP_HOURS", "decisions.keep_hours"),
+    ] {
+        let error = Settings::load_with(
+            built_in(),
+            &env(&[("TWILIO_AUTH_TOKEN", "t"), (variable, "0")]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(error.starts_with(&format!("setting `{key}`")), "{error}");
+    }
+}
