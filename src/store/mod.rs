@@ -29,6 +29,8 @@ const ACQUIRE_TIMEOUT: Duration = Duration::from_millis(500);
 /// rewrite tables, so they get longer.
 const OPERATION_TIMEOUT: Duration = Duration::from_secs(5);
 const MIGRATION_TIMEOUT: Duration = Duration::from_secs(60);
+/// A pooled connection idle longer than this is pinged before it is used.
+const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 
 /// Why the store cannot be used as configured: the service does not start.
 #[derive(Debug, thiserror::Error)]
@@ -81,9 +83,18 @@ impl SharedStore {
         let pool = PgPoolOptions::new()
             .max_connections(max_connections)
             .acquire_timeout(ACQUIRE_TIMEOUT)
-            // A connection that went bad while idle (the server restarted) is found out
-            // before a claim uses it.
-            .test_before_acquire(true)
+            // A connection idle for a while may have gone bad (the server restarted): it is
+            // pinged before a claim uses it. One in steady use is not, which saves a round
+            // trip per claim; if it has broken, that one query fails and the connection goes.
+            .test_before_acquire(false)
+            .before_acquire(|connection, metadata| {
+                Box::pin(async move {
+                    if metadata.idle_for < PING_IF_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    sqlx::Connection::ping(connection).await.map(|()| true)
+                })
+            })
             .idle_timeout(Duration::from_secs(300))
             .connect_lazy_with(options.clone());
         Ok(Self {
