@@ -1,0 +1,213 @@
+//! The store failing never stops routing: stopped, hanging, or down from the start, the
+//! callbacks are answered as promptly as ever, the updates go out from memory (counted), and
+//! once the store is back new decisions are durable again, with no restart.
+
+use std::time::Duration;
+
+use super::*;
+use crate::support::postgres::Postgres;
+use crate::support::process::start;
+
+/// The second slowest of these answers: one slow answer on a loaded machine is noise, two
+/// are a pattern.
+fn second_slowest(took: &[Duration]) -> Duration {
+    let mut sorted = took.to_vec();
+    sorted.sort();
+    sorted[sorted.len().saturating_sub(2)]
+}
+
+/// A callback may wait up to 500 ms on a store that does not answer, no more.
+const STORE_BUDGET: Duration = Duration::from_millis(500);
+
+async fn ready_status(replica: &Running) -> u16 {
+    reqwest::get(format!("{}/ready", replica.admin_address()))
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
+}
+
+/// Waits until the replica reports the store up (or down): `true` when it did in time.
+async fn wait_store_up(replica: &Running, up: i64, timeout: Duration) -> bool {
+    wait_until(timeout, async || replica.scrape().await.store_up() == up).await
+}
+
+/// How many of these Reservations have a row, in any state.
+async fn rows_of(pg: &Postgres, numbers: Range<usize>) -> i64 {
+    pg.try_query_scalar::<i64>(&format!(
+        "SELECT count(*) FROM assignment_router_updates WHERE reservation_sid IN ({})",
+        sql_list(numbers)
+    ))
+    .await
+    .unwrap_or(-1)
+}
+
+#[tokio::test]
+async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_returns_with_it() {
+    // Arrange: decisions are durable to begin with.
+    let Some(mut pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let service = start(replica(&pg, &twilio, &[]));
+    post_rest_each(&service, 0..5).await;
+    assert!(twilio.wait_landed(0..5, Duration::from_secs(10)).await);
+    let durable = wait_until(Duration::from_secs(5), async || {
+        rows_in_state(&pg, 0..5, "landed").await == 5
+    })
+    .await;
+    assert!(durable, "the first decisions have no rows");
+
+    // Act: the store goes away mid-run.
+    pg.stop();
+    let took = post_rest_each(&service, 5..25).await;
+    let ready_while_down = ready_status(&service).await;
+    let landed_from_memory = twilio.wait_landed(5..25, Duration::from_secs(10)).await;
+    let noticed_down = wait_store_up(&service, 0, Duration::from_secs(10)).await;
+    let down = service.scrape().await;
+
+    // Act: the store comes back.
+    pg.start_again().await;
+    let noticed_up = wait_store_up(&service, 1, Duration::from_secs(20)).await;
+    post_rest_each(&service, 25..30).await;
+    let durable_again = wait_until(Duration::from_secs(10), async || {
+        rows_in_state(&pg, 25..30, "landed").await == 5
+    })
+    .await;
+    let landed_after = twilio.wait_landed(25..30, Duration::from_secs(10)).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let back = service.scrape().await;
+
+    // Assert
+    assert!(
+        second_slowest(&took) <= STORE_BUDGET + Duration::from_millis(100),
+        "answers waited on the stopped store: {took:?}"
+    );
+    assert_eq!(ready_while_down, 200, "/ready does not depend on the store");
+    assert!(landed_from_memory, "{}", twilio.summary());
+    assert!(
+        noticed_down,
+        "store_up stayed 1 with the store stopped:\n{down}"
+    );
+    assert!(
+        down.store_unavailable() >= 20,
+        "each decision the store missed is counted:\n{down}"
+    );
+    assert!(noticed_up, "store_up never returned to 1:\n{back}");
+    assert!(
+        durable_again,
+        "new decisions have no rows after the store came back ({} of 5)",
+        rows_of(&pg, 25..30).await
+    );
+    assert!(landed_after, "{}", twilio.summary());
+    assert_eq!(
+        twilio.landings_of(0..30),
+        vec![1; 30],
+        "{}",
+        twilio.summary()
+    );
+    assert_eq!(
+        back.claims("won"),
+        10,
+        "claims made with the store there:\n{back}"
+    );
+    assert_eq!(back.outcomes().landed, 30, "{back}");
+}
+
+#[tokio::test]
+async fn a_store_that_hangs_costs_a_callback_half_a_second_at_most_and_nothing_twice() {
+    // Arrange
+    let Some(pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let settings = [("APP_STORE__LEASE_SECS", "2")];
+    let service = start(replica(&pg, &twilio, &settings));
+    post_rest_each(&service, 0..3).await;
+    assert!(twilio.wait_landed(0..3, Duration::from_secs(10)).await);
+
+    // Act: every process of the server stops; connections stay open and go silent.
+    pg.freeze();
+    let took = post_rest_each(&service, 3..13).await;
+    let landed_from_memory = twilio.wait_landed(3..13, Duration::from_secs(10)).await;
+    let hung = service.scrape().await;
+    pg.thaw();
+    // Queries that timed out at the replica may still be carried out now: a claim the
+    // replica gave up on can commit after the update was already sent from memory, and must
+    // not make anyone send it again (past a lease and a poll).
+    let noticed_up = wait_store_up(&service, 1, Duration::from_secs(20)).await;
+    post_rest_each(&service, 13..16).await;
+    let durable_again = wait_until(Duration::from_secs(10), async || {
+        rows_in_state(&pg, 13..16, "landed").await == 3
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let back = service.scrape().await;
+
+    // Assert
+    assert!(
+        second_slowest(&took) <= STORE_BUDGET + Duration::from_millis(150),
+        "answers waited on the hung store for more than {STORE_BUDGET:?}: {took:?}"
+    );
+    assert!(landed_from_memory, "{}", twilio.summary());
+    assert!(
+        hung.store_unavailable() >= 10,
+        "each decision the store missed is counted:\n{hung}"
+    );
+    assert!(noticed_up, "{back}");
+    assert!(
+        durable_again,
+        "new decisions have no rows after the store resumed"
+    );
+    assert_eq!(
+        twilio.landings_of(0..16),
+        vec![1; 16],
+        "{}",
+        twilio.summary()
+    );
+    let posts: Vec<usize> = (0..16).map(|n| twilio.posts(n)).collect();
+    assert_eq!(
+        posts,
+        vec![1; 16],
+        "an update was sent again:\n{}",
+        twilio.summary()
+    );
+}
+
+#[tokio::test]
+async fn a_replica_starts_with_the_store_down_and_decisions_become_durable_once_it_is_up() {
+    // Arrange: a server that has never seen the service (no tables yet), stopped.
+    let Some(mut pg) = Postgres::start().await else {
+        return;
+    };
+    pg.stop();
+    let twilio = Twilio::start().await;
+
+    // Act
+    let service = start(replica(&pg, &twilio, &[]));
+    let ready = ready_status(&service).await;
+    post_rest_each(&service, 0..3).await;
+    let landed_from_memory = twilio.wait_landed(0..3, Duration::from_secs(10)).await;
+    pg.start_again().await;
+    let noticed_up = wait_store_up(&service, 1, Duration::from_secs(20)).await;
+    post_rest_each(&service, 3..6).await;
+    let durable = wait_until(Duration::from_secs(10), async || {
+        rows_in_state(&pg, 3..6, "landed").await == 3
+    })
+    .await;
+    let landed = twilio.wait_landed(3..6, Duration::from_secs(10)).await;
+    let scrape = service.scrape().await;
+
+    // Assert
+    assert_eq!(ready, 200, "/ready does not depend on the store");
+    assert!(landed_from_memory, "{}", twilio.summary());
+    assert!(noticed_up, "store_up never reached 1:\n{scrape}");
+    assert!(
+        durable,
+        "decisions after the store came up have no rows ({} of 3)",
+        rows_of(&pg, 3..6).await
+    );
+    assert!(landed, "{}", twilio.summary());
+    assert_eq!(twilio.landings_of(0..6), vec![1; 6], "{}", twilio.summary());
+    assert!(scrape.store_unavailable() >= 3, "{scrape}");
+}
