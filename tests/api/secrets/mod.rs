@@ -4,7 +4,8 @@
 //! level, `RUST_LOG=trace`, which also turns on actix's, hyper's and reqwest's own trace
 //! lines, in both log formats. Every byte each process writes, and every HTTP answer, is
 //! searched for the auth token, the previous token, the API secret, the Basic auth values,
-//! the passwords of the configured callback URLs and every signature sent.
+//! the passwords of the configured callback URLs and of the shared store, and every
+//! signature sent.
 //!
 //! This module holds what the scenarios share: the secrets, the audit that searches for
 //! them, and the verbose command; each scenario is a file of its own.
@@ -13,6 +14,7 @@ mod callbacks;
 mod commands;
 mod diagnosis;
 mod startup;
+mod store;
 
 use std::process::Command;
 
