@@ -11,6 +11,7 @@ use assignment_router::callback::form;
 use assignment_router::callback::signature::{self, Payload, SignatureHeader, Verifier};
 use assignment_router::callback::verified::Verified;
 use assignment_router::dedupe::RecentDecisions;
+use assignment_router::outbox::DecisionStore;
 use assignment_router::pipeline;
 use assignment_router::rules::RuleSet;
 use assignment_router::rules::file::parse;
@@ -93,7 +94,7 @@ fn state(rules: RuleSet) -> AppState {
         deliverer: None,
         recent: RecentDecisions::new(50_000, Duration::from_secs(120)),
         update_deadline: Duration::from_secs(120),
-        outbox: None,
+        store: DecisionStore::Memory,
         metrics: std::sync::Arc::new(Metrics::new()),
     }
 }

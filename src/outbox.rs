@@ -42,6 +42,35 @@ const TAKE_AT_ONCE: usize = 200;
 /// short enough not to hold a shutdown.
 const END_WRITE_FOR: Duration = Duration::from_secs(3);
 
+/// Where REST decisions are claimed and kept, chosen at start from `store.url`.
+#[derive(Debug, Clone)]
+pub enum DecisionStore {
+    /// This process's memory: [`crate::dedupe`] makes the claim (within
+    /// `pipeline::process`), and the deliverer holds the update until it ends. One replica.
+    Memory,
+    /// The shared PostgreSQL store: claimed fleet-wide, kept durably.
+    Shared(Arc<Outbox>),
+}
+
+impl DecisionStore {
+    /// Claims `update`'s Reservation before its `{}` is answered. The memory store's claim
+    /// was made in memory already, so it has won by the time this is asked.
+    pub async fn claim(&self, update: &mut Update) -> Claim {
+        match self {
+            DecisionStore::Memory => Claim::Won,
+            DecisionStore::Shared(outbox) => outbox.claim(update).await,
+        }
+    }
+
+    /// The shared store's outbox, if that is the store.
+    pub fn shared(&self) -> Option<&Arc<Outbox>> {
+        match self {
+            DecisionStore::Memory => None,
+            DecisionStore::Shared(outbox) => Some(outbox),
+        }
+    }
+}
+
 /// How a claim went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Claim {
@@ -131,7 +160,9 @@ impl Outbox {
                 Ok(())
             }
             Ok(Err(error)) => Err(error),
-            Err(_) => Err(self.store.timed_out("migrate", "apply its schema migrations")),
+            Err(_) => Err(self
+                .store
+                .timed_out("migrate", "apply its schema migrations")),
         }
     }
 
@@ -401,7 +432,10 @@ impl Journal for Arc<Outbox> {
             this.release_hold(&sid);
             let until = Instant::now() + END_WRITE_FOR;
             loop {
-                let written = this.store.end(&sid, outcome, attempts, detail.clone()).await;
+                let written = this
+                    .store
+                    .end(&sid, outcome, attempts, detail.clone())
+                    .await;
                 match written {
                     Ok(()) => return this.succeeded(),
                     // Left pending, its lease runs out and another replica takes it: that
@@ -462,9 +496,5 @@ fn holder_name() -> String {
         .nodename()
         .to_string_lossy()
         .into_owned();
-    format!(
-        "{host}:{}:{:04x}",
-        std::process::id(),
-        fastrand::u16(..)
-    )
+    format!("{host}:{}:{:04x}", std::process::id(), fastrand::u16(..))
 }

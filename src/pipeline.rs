@@ -133,14 +133,14 @@ pub fn process(
     })
 }
 
-/// With a shared store, claims a REST decision fleet-wide before its answer goes out: a
-/// Reservation another replica claimed first is answered as a duplicate, with no update.
-/// Inline answers, and every answer with the memory store, return at once.
+/// Claims a REST decision in the store before its answer goes out (fleet-wide, with the
+/// shared store): a Reservation another replica claimed first is answered as a duplicate,
+/// with no update. Inline answers, and every answer with the memory store, return at once.
 pub async fn claim(state: &AppState, answered: &mut Answered) {
-    let (Some(outbox), Some(update)) = (&state.outbox, answered.update.as_mut()) else {
+    let Some(update) = answered.update.as_mut() else {
         return;
     };
-    if outbox.claim(update).await == Claim::Lost {
+    if state.store.claim(update).await == Claim::Lost {
         tracing::info!(
             "reservation already claimed by another replica: answering as before, sending \
              nothing"

@@ -8,7 +8,7 @@ use arc_swap::ArcSwap;
 
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
-use crate::outbox::Outbox;
+use crate::outbox::DecisionStore;
 use crate::rules::{self, RuleSet, RulesError};
 use crate::telemetry::metrics::Metrics;
 use crate::twilio::deliverer::Deliverer;
@@ -28,8 +28,8 @@ pub struct AppState {
     pub recent: RecentDecisions,
     /// `twilio.update_deadline_secs`: how long a REST update is tried.
     pub update_deadline: Duration,
-    /// The shared store's outbox; `None` with the memory store.
-    pub outbox: Option<Arc<Outbox>>,
+    /// Where REST decisions are claimed and kept: memory, or the shared store.
+    pub store: DecisionStore,
     pub metrics: Arc<Metrics>,
 }
 

@@ -16,7 +16,7 @@ use crate::callback::diagnosis;
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
 use crate::http::server::{self, BindError};
-use crate::outbox::Outbox;
+use crate::outbox::{DecisionStore, Outbox};
 use crate::rules::{self, RuleSet, RulesError};
 use crate::runtime::{BackgroundRuntime, DELIVERY_NICENESS};
 use crate::settings::Settings;
@@ -130,12 +130,12 @@ impl Application {
             Err(error) if rules.uses_rest() => return Err(error.into()),
             Err(_) => (None, None),
         };
-        let (outbox, store_runtime) = match (&settings.store.url, &deliverer) {
-            (None, _) => (None, None),
+        let (store, store_runtime) = match (&settings.store.url, &deliverer) {
+            (None, _) => (DecisionStore::Memory, None),
             (Some(_), None) => return Err(StartupError::StoreWithoutRest),
             (Some(url), Some(deliverer)) => {
-                let runtime =
-                    BackgroundRuntime::start("shared-store", 0).map_err(StartupError::StoreThread)?;
+                let runtime = BackgroundRuntime::start("shared-store", 0)
+                    .map_err(StartupError::StoreThread)?;
                 let store = SharedStore::open(
                     url,
                     settings.store.max_connections,
@@ -151,7 +151,7 @@ impl Application {
                 ));
                 deliverer.set_journal(Arc::new(outbox.clone()));
                 start_outbox(&outbox, &runtime);
-                (Some(outbox), Some(runtime))
+                (DecisionStore::Shared(outbox), Some(runtime))
             }
         };
         let state = Arc::new(AppState {
@@ -165,7 +165,7 @@ impl Application {
                 Duration::from_secs(settings.twilio.update_deadline_secs),
             ),
             update_deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
-            outbox,
+            store,
             metrics,
         });
         let signals = Signals::register().map_err(StartupError::Signals)?;
@@ -224,7 +224,7 @@ impl Application {
         }
         stopper.abort();
         reloader.abort();
-        if let Some(outbox) = &self.state.outbox {
+        if let Some(outbox) = self.state.store.shared() {
             // What is left in the store is for the replicas that keep running.
             outbox.stop_taking();
         }
@@ -246,7 +246,7 @@ impl Application {
         // Nothing is sent after this: an update whose lease is given up next must not also
         // be on its way from here.
         drop(self.delivery_runtime.take());
-        if let Some(outbox) = &self.state.outbox {
+        if let Some(outbox) = self.state.store.shared() {
             let released = outbox.close().await;
             if released > 0 {
                 tracing::info!(

@@ -43,7 +43,11 @@ pub fn run(config: Option<&Path>) -> ExitCode {
                     applied.version
                 );
             } else {
-                println!("{}: the schema is at version {}", store.target(), applied.version);
+                println!(
+                    "{}: the schema is at version {}",
+                    store.target(),
+                    applied.version
+                );
             }
             ExitCode::SUCCESS
         }

@@ -204,7 +204,10 @@ fn the_store_is_memory_by_default_and_database_url_names_the_shared_one() {
     assert_eq!(url.expose_secret(), "postgresql://router:pw-2@other/router");
     // Debug shows no password.
     let debug = format!("{both:?}");
-    assert!(!debug.contains("pw-2") && !debug.contains("pw-1"), "{debug}");
+    assert!(
+        !debug.contains("pw-2") && !debug.contains("pw-1"),
+        "{debug}"
+    );
 }
 
 #[test]
@@ -218,7 +221,10 @@ fn a_store_url_that_is_not_postgres_is_refused_without_showing_it() {
     )
     .unwrap_err()
     .to_string();
-    assert!(error.starts_with("setting `store.url`: expected"), "{error}");
+    assert!(
+        error.starts_with("setting `store.url`: expected"),
+        "{error}"
+    );
     assert!(!error.contains("hunter2"), "{error}");
 }
 

@@ -123,7 +123,8 @@ impl SharedStore {
 
     /// The error for an operation that did not finish in the time it was given.
     pub fn timed_out(&self, operation: &'static str, what: &'static str) -> StoreError {
-        self.metrics.store_operation(operation, Duration::ZERO, false);
+        self.metrics
+            .store_operation(operation, Duration::ZERO, false);
         self.error(operation, what, "no answer in time")
     }
 

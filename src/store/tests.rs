@@ -22,7 +22,8 @@ fn open(url: &str) -> Result<SharedStore, ConfigError> {
 
 #[test]
 fn the_target_names_host_port_and_database_but_no_credentials() {
-    let store = open("postgres://router:s3cret-pw@db.internal:6543/routing?sslmode=require").unwrap();
+    let store =
+        open("postgres://router:s3cret-pw@db.internal:6543/routing?sslmode=require").unwrap();
     assert_eq!(store.target(), "db.internal:6543/routing");
     let debug = format!("{store:?}");
     assert!(!debug.contains("s3cret-pw"), "{debug}");
@@ -41,7 +42,14 @@ fn an_unknown_sslmode_is_refused_in_words_without_the_password() {
 
 #[test]
 fn every_libpq_sslmode_is_understood() {
-    for mode in ["disable", "allow", "prefer", "require", "verify-ca", "verify-full"] {
+    for mode in [
+        "disable",
+        "allow",
+        "prefer",
+        "require",
+        "verify-ca",
+        "verify-full",
+    ] {
         let url = format!("postgres://router@db/routing?sslmode={mode}");
         assert!(open(&url).is_ok(), "{mode}");
     }

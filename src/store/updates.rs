@@ -97,9 +97,12 @@ impl SharedStore {
     ) -> Result<Vec<StoredUpdate>, StoreError> {
         let holder = holder.to_owned();
         let limit = i64::try_from(limit).unwrap_or(i64::MAX);
-        self.run("take", "take over pending updates", move |pool| async move {
-            let rows = sqlx::query(
-                "WITH due AS (
+        self.run(
+            "take",
+            "take over pending updates",
+            move |pool| async move {
+                let rows = sqlx::query(
+                    "WITH due AS (
                      SELECT reservation_sid, holder AS previous_holder
                        FROM assignment_router_updates
                       WHERE state = 'pending' AND leased_until < now()
@@ -117,14 +120,15 @@ impl SharedStore {
                         extract(epoch FROM u.created_at)::float8 AS decided_at,
                         extract(epoch FROM u.deadline_at)::float8 AS deadline,
                         due.previous_holder",
-            )
-            .bind(holder)
-            .bind(limit)
-            .bind(lease.as_secs_f64())
-            .fetch_all(&pool)
-            .await?;
-            rows.iter().map(stored).collect()
-        })
+                )
+                .bind(holder)
+                .bind(limit)
+                .bind(lease.as_secs_f64())
+                .fetch_all(&pool)
+                .await?;
+                rows.iter().map(stored).collect()
+            },
+        )
         .await
     }
 
@@ -245,16 +249,20 @@ impl SharedStore {
     /// Deletes ended updates older than `keep_hours`; returns how many.
     pub async fn sweep(&self, keep_hours: u64) -> Result<u64, StoreError> {
         let hours = i32::try_from(keep_hours).unwrap_or(i32::MAX);
-        self.run("sweep", "delete old ended updates", move |pool| async move {
-            let done = sqlx::query(
-                "DELETE FROM assignment_router_updates
+        self.run(
+            "sweep",
+            "delete old ended updates",
+            move |pool| async move {
+                let done = sqlx::query(
+                    "DELETE FROM assignment_router_updates
                   WHERE state <> 'pending' AND ended_at < now() - make_interval(hours => $1)",
-            )
-            .bind(hours)
-            .execute(&pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
+                )
+                .bind(hours)
+                .execute(&pool)
+                .await?;
+                Ok(done.rows_affected())
+            },
+        )
         .await
     }
 

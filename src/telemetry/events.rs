@@ -378,7 +378,12 @@ pub struct StoreMigrated<'a> {
 impl StoreMigrated<'_> {
     pub fn emit(self) {
         for (version, name) in self.applied {
-            tracing::info!(store = self.target, version, name, "applied schema migration");
+            tracing::info!(
+                store = self.target,
+                version,
+                name,
+                "applied schema migration"
+            );
         }
         tracing::info!(
             store = self.target,

@@ -349,8 +349,12 @@ impl Metrics {
             let _ = self.store_claims.get_or_create(&ResultLabel { result });
         }
         for operation in STORE_OPERATIONS {
-            let _ = self.store_errors.get_or_create(&OperationLabel { operation });
-            let _ = self.store_seconds.get_or_create(&OperationLabel { operation });
+            let _ = self
+                .store_errors
+                .get_or_create(&OperationLabel { operation });
+            let _ = self
+                .store_seconds
+                .get_or_create(&OperationLabel { operation });
         }
         for state in ["due", "leased"] {
             let _ = self.outbox_updates.get_or_create(&StateLabel { state });
@@ -437,7 +441,9 @@ impl Metrics {
     /// A claim in the shared store: `won` when this replica is the one to send the update.
     pub fn store_claimed(&self, won: bool) {
         let result = if won { "won" } else { "lost" };
-        self.store_claims.get_or_create(&ResultLabel { result }).inc();
+        self.store_claims
+            .get_or_create(&ResultLabel { result })
+            .inc();
     }
 
     /// A REST decision delivered from memory: the store could not claim it in time.

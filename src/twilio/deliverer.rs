@@ -181,8 +181,9 @@ impl Deliverer {
             match self.journal(&update) {
                 // Still in the store: another turn, here or on another replica, sends it.
                 Some(journal) => journal.deferred(&update),
-                None => event(&update, 0, UpdateOutcome::Dropped { max_pending })
-                    .emit(&self.metrics),
+                None => {
+                    event(&update, 0, UpdateOutcome::Dropped { max_pending }).emit(&self.metrics)
+                }
             }
             return Err(Full(max_pending));
         };

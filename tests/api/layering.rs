@@ -322,7 +322,10 @@ fn the_check_catches_the_database_client_outside_the_store() {
     ];
     let breaches = edge_breaches(&sources);
     assert_eq!(breaches.len(), 1, "{breaches:?}");
-    assert!(breaches[0].contains("src/outbox.rs uses `sqlx`"), "{breaches:?}");
+    assert!(
+        breaches[0].contains("src/outbox.rs uses `sqlx`"),
+        "{breaches:?}"
+    );
 }
 
 #[test]
