@@ -166,8 +166,8 @@ impl Outbox {
         }
     }
 
-    /// Claims `update`'s Reservation for this replica before its `{}` is answered. On
-    /// `Won` and `Unavailable` the update is marked durable and must be delivered.
+    /// Claims `update`'s Reservation for this replica before its `{}` is answered. On `Won`
+    /// the update is marked durable; on `Won` and `Unavailable` it must be delivered.
     pub async fn claim(&self, update: &mut Update) -> Claim {
         if !self.ready.load(Ordering::Acquire) {
             self.failed(&self.store.error(
@@ -184,10 +184,6 @@ impl Outbox {
             return Claim::Unavailable;
         }
         let sid = update.target.reservation_sid.clone();
-        // Held before the claim is sent: if the claim outlives its 500 ms but commits
-        // anyway, the lease is still renewed, and the row ended, by this replica.
-        self.hold(&sid);
-        update.durable = true;
         let row = NewUpdate {
             reservation_sid: sid.clone(),
             workspace_sid: update.target.workspace_sid.clone(),
@@ -204,28 +200,32 @@ impl Outbox {
             self.store.claim(row, &self.holder, self.lease),
         )
         .await;
-        match claimed {
+        let error = match claimed {
             Ok(Ok(won)) => {
                 self.succeeded();
                 self.metrics.store_claimed(won);
-                if won {
-                    Claim::Won
-                } else {
-                    self.release_hold(&sid);
-                    Claim::Lost
+                if !won {
+                    return Claim::Lost;
                 }
+                self.hold(&sid);
+                update.durable = true;
+                return Claim::Won;
             }
-            Ok(Err(error)) => {
-                self.failed(&error);
-                self.metrics.store_unavailable();
-                Claim::Unavailable
-            }
-            Err(_) => {
-                self.failed(&self.store.timed_out("claim", "claim a REST decision"));
-                self.metrics.store_unavailable();
-                Claim::Unavailable
-            }
-        }
+            Ok(Err(error)) => error,
+            // Dropping the claim's future cancelled its query.
+            Err(_) => self.store.timed_out("claim", "claim a REST decision"),
+        };
+        self.failed(&error);
+        self.metrics.store_unavailable();
+        // This replica sends the update from memory. Should the claim have committed all the
+        // same, its row is deleted, so no other replica takes it over; one that escapes this
+        // too is only taken over after its lease, and checked with Twilio before it is sent.
+        let store = self.store.clone();
+        let holder = self.holder.clone();
+        tokio::spawn(async move {
+            let _ = store.forget(&sid, &holder).await;
+        });
+        Claim::Unavailable
     }
 
     /// The background work, until the process ends: finishing migrations the store was

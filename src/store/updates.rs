@@ -246,6 +246,24 @@ impl SharedStore {
         .await
     }
 
+    /// Deletes `holder`'s pending claim of `reservation_sid`, if it exists: a claim that
+    /// timed out may still have committed, and its update is being sent from memory.
+    pub async fn forget(&self, reservation_sid: &str, holder: &str) -> Result<u64, StoreError> {
+        let (sid, holder) = (reservation_sid.to_owned(), holder.to_owned());
+        self.run("release", "withdraw a claim", move |pool| async move {
+            let done = sqlx::query(
+                "DELETE FROM assignment_router_updates
+                  WHERE reservation_sid = $1 AND holder = $2 AND state = 'pending'",
+            )
+            .bind(sid)
+            .bind(holder)
+            .execute(&pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
     /// Deletes ended updates older than `keep_hours`; returns how many.
     pub async fn sweep(&self, keep_hours: u64) -> Result<u64, StoreError> {
         let hours = i32::try_from(keep_hours).unwrap_or(i32::MAX);

@@ -150,11 +150,6 @@ impl Deliverer {
         let _ = self.journal.set(journal);
     }
 
-    /// The deadline of an update decided at `now`.
-    pub fn deadline_from(&self, now: SystemTime) -> SystemTime {
-        now + self.limits.deadline
-    }
-
     /// How many more updates would be taken now.
     pub fn room(&self) -> usize {
         self.limits.max_pending.saturating_sub(self.pending())
