@@ -75,10 +75,11 @@ def rules(count, delivery="inline"):
     return "\n".join(text)
 
 
-def signed_bodies(path, count, queue):
-    """`count` callbacks for distinct Reservations, signed as Twilio signs them."""
+def signed_bodies(path, count, queue, first=0):
+    """`count` callbacks for distinct Reservations (numbered from `first`), signed as Twilio
+    signs them."""
     with open(path, "w") as out:
-        for n in range(count):
+        for n in range(first, first + count):
             params = [
                 ("AccountSid", "AC0123456789abcdef0123456789abcdef"),
                 ("WorkspaceSid", "WS0123456789abcdef0123456789abcdef"),
@@ -144,9 +145,9 @@ def stop(process):
             process.wait()
 
 
-def wrk(url, bodies, seconds, delay_ms=0):
+def wrk(url, bodies, seconds, delay_ms=0, script="post.lua"):
     command = ["wrk", "-t2", "-c10", f"-d{seconds}s", "--timeout", "5s",
-               "-s", os.path.join(ROOT, "load", "post.lua"), url, "--", bodies, str(delay_ms)]
+               "-s", os.path.join(ROOT, "load", script), url, "--", bodies, str(delay_ms)]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60).stdout
     for line in output.splitlines():
         if line.startswith("RESULT "):
@@ -172,9 +173,9 @@ def peak_rss_mb(pid):
     return float("nan")
 
 
-def service(binary, rules_path, log_path, log_level="info"):
+def service(binary, rules_path, log_path, log_level="info", extra_env=None):
     environment = dict(os.environ, TWILIO_AUTH_TOKEN=TOKEN, APP_RULES__PATH=rules_path,
-                       RUST_LOG=log_level)
+                       RUST_LOG=log_level, **(extra_env or {}))
     return subprocess.Popen(
         [binary, "serve", "--config", os.path.join(ROOT, "load", "settings.toml")],
         env=environment, stdout=open(log_path, "w"), stderr=subprocess.STDOUT,
