@@ -98,7 +98,8 @@ def free_port():
 class Postgres:
     """A throwaway PostgreSQL server: its own folder, its own port, gone at the end."""
 
-    def __init__(self):
+    def __init__(self, settings=()):
+        self.settings = [part for setting in settings for part in ("-c", setting)]
         self.bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
                                      check=True, timeout=30).stdout.strip()
         self.folder = tempfile.mkdtemp(prefix="assignment-router-pg-")
@@ -133,7 +134,7 @@ class Postgres:
                              "-c", f"unix_socket_directories={self.folder}",
                              # Times the WAL's flushes (pg_stat_wal), to tell the disk's part
                              # in a claim's latency; it changes nothing about durability.
-                             "-c", "track_wal_io_timing=on"),
+                             "-c", "track_wal_io_timing=on", *self.settings),
             cwd=self.folder, stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -343,6 +344,10 @@ def main():
     parser.add_argument("--paced-rounds", type=int, default=None,
                         help="rounds of the paced runs (b); default rounds + 2, since a paced "
                              "p99 rests on about a hundred samples")
+    parser.add_argument("--postgres-setting", action="append", default=[], metavar="NAME=VALUE",
+                        help="a server setting for the throwaway PostgreSQL (`-c NAME=VALUE`), "
+                             "to see what one costs, e.g. synchronous_commit=off; the shipped "
+                             "figures use none")
     arguments = parser.parse_args()
     seconds, rounds = arguments.seconds, max(arguments.rounds, 1)
     paced_rounds = max(arguments.paced_rounds or rounds + 2, 1)
@@ -370,7 +375,7 @@ def main():
     work = tempfile.mkdtemp(prefix="assignment-router-store-load-")
     postgres = None
     try:
-        postgres = Postgres()
+        postgres = Postgres(arguments.postgres_setting)
         postgres.start()
         measure(seconds, rounds, paced_rounds, work, target, postgres)
     finally:
