@@ -376,9 +376,13 @@ impl Outbox {
         }
     }
 
-    /// Marks the store as failing, and logs it at most once a minute.
+    /// Marks the store as failing, and logs it at most once a minute. Only what claims
+    /// depend on (the claim itself, and the background work that polls the store) sends
+    /// claims to memory: bookkeeping that falls behind under load must not.
     fn failed(&self, error: &StoreError) {
-        self.healthy.store(false, Ordering::Release);
+        if !matches!(error.operation, "attempt" | "end" | "release") {
+            self.healthy.store(false, Ordering::Release);
+        }
         let mut last = self
             .last_logged
             .lock()

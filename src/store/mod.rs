@@ -51,11 +51,7 @@ pub struct StoreError {
 /// shows where it points, without credentials.
 #[derive(Clone)]
 pub struct SharedStore {
-    /// Claims and everything else that must be on disk when it returns.
     pool: PgPool,
-    /// The bookkeeping after a claim (attempts, ends): its sessions commit without waiting
-    /// for the disk (`synchronous_commit = off`), in one round trip a statement.
-    bookkeeping: PgPool,
     options: PgConnectOptions,
     runtime: Handle,
     metrics: Arc<Metrics>,
@@ -82,20 +78,27 @@ impl SharedStore {
     ) -> Result<Self, ConfigError> {
         let options = options(url)?;
         let target = describe_target(&options);
-        // The pools' upkeep tasks start on the store's runtime, as their connections do.
+        // The pool's upkeep tasks start on the store's runtime, as its connections do.
         let _entered = runtime.enter();
-        // A quarter of the connections (at least one) for the bookkeeping, which is never on
-        // an answer's path; the rest for claims and the background work.
-        let bookkeeping_connections = (max_connections / 4).max(1);
-        let claim_connections = max_connections
-            .saturating_sub(bookkeeping_connections)
-            .max(1);
-        let pool = pool_options(claim_connections).connect_lazy_with(options.clone());
-        let bookkeeping = pool_options(bookkeeping_connections)
-            .connect_lazy_with(options.clone().options([("synchronous_commit", "off")]));
+        let pool = PgPoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(ACQUIRE_TIMEOUT)
+            // A connection idle for a while may have gone bad (the server restarted): it is
+            // pinged before a claim uses it. One in steady use is not, which saves a round
+            // trip per claim; if it has broken, that one query fails and the connection goes.
+            .test_before_acquire(false)
+            .before_acquire(|connection, metadata| {
+                Box::pin(async move {
+                    if metadata.idle_for < PING_IF_IDLE_FOR {
+                        return Ok(true);
+                    }
+                    sqlx::Connection::ping(connection).await.map(|()| true)
+                })
+            })
+            .idle_timeout(Duration::from_secs(300))
+            .connect_lazy_with(options.clone());
         Ok(Self {
             pool,
-            bookkeeping,
             options,
             runtime,
             metrics,
@@ -168,11 +171,7 @@ impl SharedStore {
         F: Future<Output = Result<T, sqlx::Error>> + Send + 'static,
     {
         let started = Instant::now();
-        let pool = match operation {
-            "attempt" | "end" => &self.bookkeeping,
-            _ => &self.pool,
-        };
-        let mut task = AbortOnDrop(self.runtime.spawn(work(pool.clone())));
+        let mut task = AbortOnDrop(self.runtime.spawn(work(self.pool.clone())));
         let limit = if operation == "migrate" {
             MIGRATION_TIMEOUT
         } else {
@@ -192,26 +191,6 @@ impl SharedStore {
             reason,
         })
     }
-}
-
-/// How both pools acquire and keep connections.
-fn pool_options(max_connections: u32) -> PgPoolOptions {
-    PgPoolOptions::new()
-        .max_connections(max_connections)
-        .acquire_timeout(ACQUIRE_TIMEOUT)
-        // A connection idle for a while may have gone bad (the server restarted): it is
-        // pinged before it is used. One in steady use is not, which saves a round trip per
-        // claim; if it has broken, that one query fails and the connection goes.
-        .test_before_acquire(false)
-        .before_acquire(|connection, metadata| {
-            Box::pin(async move {
-                if metadata.idle_for < PING_IF_IDLE_FOR {
-                    return Ok(true);
-                }
-                sqlx::Connection::ping(connection).await.map(|()| true)
-            })
-        })
-        .idle_timeout(Duration::from_secs(300))
 }
 
 const POOL_TIMED_OUT: &str =

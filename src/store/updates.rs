@@ -1,9 +1,8 @@
 //! The outbox table, `assignment_router_updates`: claims, leases, attempts, ends, retention.
 //!
 //! Every statement is one round trip. A claim commits durably before its `{}` is answered; the
-//! bookkeeping after it (attempts, ends) goes through sessions that commit without waiting for
-//! the disk, since losing one in a crash only means the next holder checks with Twilio before
-//! sending again.
+//! bookkeeping after it (attempts, ends) commits without waiting for the disk, since losing
+//! one in a crash only means the next holder checks with Twilio before sending again.
 
 use std::time::{Duration, SystemTime};
 
@@ -172,6 +171,8 @@ impl SharedStore {
             last_error.to_owned(),
         );
         self.run("attempt", "record an attempt", move |pool| async move {
+            let mut transaction = pool.begin().await?;
+            without_waiting_for_disk(&mut transaction).await?;
             sqlx::query(
                 "UPDATE assignment_router_updates
                     SET attempts = $3, next_attempt_at = now() + make_interval(secs => $4),
@@ -183,9 +184,9 @@ impl SharedStore {
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(retry_in.as_secs_f64())
             .bind(error)
-            .execute(&pool)
-            .await
-            .map(drop)
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await
         })
         .await
     }
@@ -201,6 +202,8 @@ impl SharedStore {
     ) -> Result<(), StoreError> {
         let sid = reservation_sid.to_owned();
         self.run("end", "mark an update ended", move |pool| async move {
+            let mut transaction = pool.begin().await?;
+            without_waiting_for_disk(&mut transaction).await?;
             sqlx::query(
                 "UPDATE assignment_router_updates
                     SET state = $2, attempts = $3, last_error = coalesce($4, last_error),
@@ -211,9 +214,9 @@ impl SharedStore {
             .bind(state)
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(last_error)
-            .execute(&pool)
-            .await
-            .map(drop)
+            .execute(&mut *transaction)
+            .await?;
+            transaction.commit().await
         })
         .await
     }
@@ -299,6 +302,16 @@ impl SharedStore {
         })
         .await
     }
+}
+
+/// This transaction's commit returns before the disk has it (`synchronous_commit = off`).
+async fn without_waiting_for_disk(
+    transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+) -> Result<(), sqlx::Error> {
+    sqlx::query("SET LOCAL synchronous_commit TO OFF")
+        .execute(&mut **transaction)
+        .await
+        .map(drop)
 }
 
 fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredUpdate, sqlx::Error> {
