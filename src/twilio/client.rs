@@ -118,50 +118,13 @@ impl TwilioClient {
         body: &str,
         limit: Duration,
     ) -> Result<Landed, AttemptError> {
-        let url = self.reservation_url(target);
-        let mut response = self
+        let request = self
             .http
-            .post(url.clone())
-            .basic_auth(&self.username, Some(self.password.expose_secret()))
-            .header(ACCEPT, "application/json")
+            .post(self.reservation_url(target))
             .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
-            .body(body.to_owned())
-            .timeout(self.request_timeout.min(limit))
-            .send()
-            .await
-            .map_err(|error| AttemptError::Retryable {
-                reason: describe(&error),
-                retry_after: None,
-            })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_retry_after);
-        // Read to the end (so the connection goes back to the pool for the next update),
-        // but no further than any answer of Twilio's can be.
-        let mut body = Vec::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if status.is_success() {
-            return Ok(confirm(status, &body, &target.reservation_sid));
-        }
-        if status.is_redirection() {
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|value| value.to_str().ok());
-            return Err(AttemptError::Redirected {
-                status: status.as_u16(),
-                origin: redirect_origin(&url, location),
-            });
-        }
-        Err(classify(status, retry_after, &body))
+            .body(body.to_owned());
+        let (status, answer) = self.send(request, limit).await?;
+        Ok(confirm(status, &answer, &target.reservation_sid))
     }
 
     /// One `GET` of the Reservation: its `reservation_status` (`pending`, `accepted`, …).
@@ -172,46 +135,9 @@ impl TwilioClient {
         target: &ReservationTarget,
         limit: Duration,
     ) -> Result<String, AttemptError> {
-        let url = self.reservation_url(target);
-        let mut response = self
-            .http
-            .get(url.clone())
-            .basic_auth(&self.username, Some(self.password.expose_secret()))
-            .header(ACCEPT, "application/json")
-            .timeout(self.request_timeout.min(limit))
-            .send()
-            .await
-            .map_err(|error| AttemptError::Retryable {
-                reason: describe(&error),
-                retry_after: None,
-            })?;
-        let status = response.status();
-        let retry_after = response
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|value| value.to_str().ok())
-            .and_then(parse_retry_after);
-        let mut body = Vec::new();
-        while let Ok(Some(chunk)) = response.chunk().await {
-            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
-                break;
-            }
-            body.extend_from_slice(&chunk);
-        }
-        if status.is_redirection() {
-            let location = response
-                .headers()
-                .get(LOCATION)
-                .and_then(|value| value.to_str().ok());
-            return Err(AttemptError::Redirected {
-                status: status.as_u16(),
-                origin: redirect_origin(&url, location),
-            });
-        }
-        if !status.is_success() {
-            return Err(classify(status, retry_after, &body));
-        }
-        let answer: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let request = self.http.get(self.reservation_url(target));
+        let (status, answer) = self.send(request, limit).await?;
+        let answer: serde_json::Value = serde_json::from_slice(&answer).unwrap_or_default();
         match answer
             .get("reservation_status")
             .and_then(serde_json::Value::as_str)
@@ -224,9 +150,65 @@ impl TwilioClient {
                     "HTTP {}: the answer has no reservation_status",
                     status.as_u16()
                 ),
-                retry_after,
+                retry_after: None,
             }),
         }
+    }
+
+    /// Sends `request` with the credentials, within `request_timeout_ms` or `limit`, and
+    /// reads the answer: a 2xx status and its body, or how the attempt failed.
+    async fn send(
+        &self,
+        request: reqwest::RequestBuilder,
+        limit: Duration,
+    ) -> Result<(StatusCode, Vec<u8>), AttemptError> {
+        let request = request
+            .basic_auth(&self.username, Some(self.password.expose_secret()))
+            .header(ACCEPT, "application/json")
+            .timeout(self.request_timeout.min(limit))
+            .build()
+            .map_err(|error| AttemptError::Retryable {
+                reason: describe(&error),
+                retry_after: None,
+            })?;
+        let url = request.url().clone();
+        let mut response =
+            self.http
+                .execute(request)
+                .await
+                .map_err(|error| AttemptError::Retryable {
+                    reason: describe(&error),
+                    retry_after: None,
+                })?;
+        let status = response.status();
+        let retry_after = response
+            .headers()
+            .get(RETRY_AFTER)
+            .and_then(|value| value.to_str().ok())
+            .and_then(parse_retry_after);
+        // Read to the end (so the connection goes back to the pool for the next request),
+        // but no further than any answer of Twilio's can be.
+        let mut body = Vec::new();
+        while let Ok(Some(chunk)) = response.chunk().await {
+            if body.len() + chunk.len() > MAX_ANSWER_BYTES {
+                break;
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if status.is_success() {
+            return Ok((status, body));
+        }
+        if status.is_redirection() {
+            let location = response
+                .headers()
+                .get(LOCATION)
+                .and_then(|value| value.to_str().ok());
+            return Err(AttemptError::Redirected {
+                status: status.as_u16(),
+                origin: redirect_origin(&url, location),
+            });
+        }
+        Err(classify(status, retry_after, &body))
     }
 }
 
