@@ -284,8 +284,8 @@ impl Outbox {
     /// given up, so another replica takes those updates at once.
     pub async fn close(&self) -> u64 {
         self.closed.store(true, Ordering::Release);
-        // Everything this replica may hold in the store is in `held` (claims that timed
-        // out included), so with nothing there the store need not be asked.
+        // Everything this replica holds in the store is in `held` (a claim that timed out
+        // was withdrawn), so with nothing there the store need not be asked.
         if self.held_now().is_empty() {
             return 0;
         }
