@@ -162,7 +162,7 @@ impl Outbox {
             Ok(Err(error)) => Err(error),
             Err(_) => Err(self
                 .store
-                .timed_out("migrate", "apply its schema migrations")),
+                .timed_out("migrate", "apply its schema migrations", wait)),
         }
     }
 
@@ -213,7 +213,9 @@ impl Outbox {
             }
             Ok(Err(error)) => error,
             // Dropping the claim's future cancelled its query.
-            Err(_) => self.store.timed_out("claim", "claim a REST decision"),
+            Err(_) => self
+                .store
+                .timed_out("claim", "claim a REST decision", CLAIM_TIMEOUT),
         };
         self.failed(&error);
         self.metrics.store_unavailable();

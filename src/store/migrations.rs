@@ -82,8 +82,3 @@ async fn apply_on(pool: PgPool) -> Result<Applied, sqlx::Error> {
     transaction.commit().await?;
     Ok(result)
 }
-
-/// The newest version this binary knows.
-pub fn latest() -> i32 {
-    MIGRATIONS.iter().map(|m| m.version).max().unwrap_or(0)
-}

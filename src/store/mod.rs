@@ -121,10 +121,15 @@ impl SharedStore {
         }
     }
 
-    /// The error for an operation that did not finish in the time it was given.
-    pub fn timed_out(&self, operation: &'static str, what: &'static str) -> StoreError {
-        self.metrics
-            .store_operation(operation, Duration::ZERO, false);
+    /// The error for an operation given up after `waited`: timed and counted here, since
+    /// the operation's own measurement was cancelled with it.
+    pub fn timed_out(
+        &self,
+        operation: &'static str,
+        what: &'static str,
+        waited: Duration,
+    ) -> StoreError {
+        self.metrics.store_operation(operation, waited, false);
         self.error(operation, what, "no answer in time")
     }
 

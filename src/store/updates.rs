@@ -171,9 +171,7 @@ impl SharedStore {
             last_error.to_owned(),
         );
         self.run("attempt", "record an attempt", move |pool| async move {
-            let mut transaction = pool.begin().await?;
-            without_waiting_for_disk(&mut transaction).await?;
-            sqlx::query(
+            let update = sqlx::query(
                 "UPDATE assignment_router_updates
                     SET attempts = $3, next_attempt_at = now() + make_interval(secs => $4),
                         last_error = $5
@@ -183,10 +181,8 @@ impl SharedStore {
             .bind(holder)
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(retry_in.as_secs_f64())
-            .bind(error)
-            .execute(&mut *transaction)
-            .await?;
-            transaction.commit().await
+            .bind(error);
+            commit_without_waiting_for_disk(&pool, update).await
         })
         .await
     }
@@ -202,9 +198,7 @@ impl SharedStore {
     ) -> Result<(), StoreError> {
         let sid = reservation_sid.to_owned();
         self.run("end", "mark an update ended", move |pool| async move {
-            let mut transaction = pool.begin().await?;
-            without_waiting_for_disk(&mut transaction).await?;
-            sqlx::query(
+            let update = sqlx::query(
                 "UPDATE assignment_router_updates
                     SET state = $2, attempts = $3, last_error = coalesce($4, last_error),
                         ended_at = now(), holder = NULL
@@ -213,10 +207,8 @@ impl SharedStore {
             .bind(sid)
             .bind(state)
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
-            .bind(last_error)
-            .execute(&mut *transaction)
-            .await?;
-            transaction.commit().await
+            .bind(last_error);
+            commit_without_waiting_for_disk(&pool, update).await
         })
         .await
     }
@@ -304,14 +296,18 @@ impl SharedStore {
     }
 }
 
-/// This transaction's commit returns before the disk has it (`synchronous_commit = off`).
-async fn without_waiting_for_disk(
-    transaction: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+/// Runs `statement` in a transaction whose commit returns before the disk has it
+/// (`synchronous_commit = off`).
+async fn commit_without_waiting_for_disk(
+    pool: &sqlx::PgPool,
+    statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
 ) -> Result<(), sqlx::Error> {
+    let mut transaction = pool.begin().await?;
     sqlx::query("SET LOCAL synchronous_commit TO OFF")
-        .execute(&mut **transaction)
-        .await
-        .map(drop)
+        .execute(&mut *transaction)
+        .await?;
+    statement.execute(&mut *transaction).await?;
+    transaction.commit().await
 }
 
 fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredUpdate, sqlx::Error> {
