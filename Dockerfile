@@ -6,6 +6,8 @@ WORKDIR /build
 COPY Cargo.toml Cargo.lock ./
 COPY src ./src
 COPY config ./config
+# `assignment-router schema` prints schemas/rules.schema.json, built in with include_str!.
+COPY schemas ./schemas
 # Declared in Cargo.toml, so the manifest needs them present even for a binary build.
 COPY benches ./benches
 RUN cargo build --release --locked

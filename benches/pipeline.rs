@@ -1,6 +1,7 @@
 //! The costs on the request path: the signature check, the rules (10 rules matching in the
-//! middle; 1,000 rules matching at the end), and the whole pipeline from body bytes to answer
-//! bytes. Run with `cargo bench`.
+//! middle; 1,000 rules matching at the end), a list and map lookup with ten values and with a
+//! million (the same cost is the point), and the whole pipeline from body bytes to answer
+//! bytes; and loading a million-value list. Run with `cargo bench`.
 
 use std::hint::black_box;
 use std::time::Duration;
@@ -14,7 +15,7 @@ use assignment_router::dedupe::RecentDecisions;
 use assignment_router::outbox::DecisionStore;
 use assignment_router::pipeline;
 use assignment_router::rules::RuleSet;
-use assignment_router::rules::file::parse;
+use assignment_router::rules::file::{parse, parse_in};
 use assignment_router::state::AppState;
 use assignment_router::telemetry::metrics::Metrics;
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
@@ -99,6 +100,44 @@ fn state(rules: RuleSet) -> AppState {
     }
 }
 
+/// A folder removed when dropped.
+struct Folder {
+    path: std::path::PathBuf,
+}
+
+impl Drop for Folder {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.path);
+    }
+}
+
+/// A rules file reading a list and a map of `size` entries each, which hold the callback's
+/// caller (`task.from`, +15005550006) last; and their folder.
+fn lookup_rules(size: usize) -> (Folder, String) {
+    let path = std::env::temp_dir().join(format!(
+        "assignment-router-bench-{size}-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&path).unwrap_or_else(|e| panic!("{e}"));
+    let mut list = String::new();
+    let mut map = String::new();
+    for i in 1..size {
+        list.push_str(&format!("+1600{i:07}\n"));
+        map.push_str(&format!("+1600{i:07},client:agent-{i}\n"));
+    }
+    list.push_str("+15005550006\n");
+    map.push_str("+15005550006,client:alice\n");
+    std::fs::write(path.join("vip.txt"), list).unwrap_or_else(|e| panic!("{e}"));
+    std::fs::write(path.join("managers.csv"), map).unwrap_or_else(|e| panic!("{e}"));
+    let rules = "[lists.vip]\nfile = \"vip.txt\"\n\n[maps.manager]\nfile = \"managers.csv\"\n\n\
+                 [[rules]]\nname = \"vip\"\n\
+                 when = 'task.from IN lists.vip AND maps.manager[task.from] != null'\n\
+                 instruction = \"dequeue\"\nfrom = \"{{task.to}}\"\nto = \"{{maps.manager[task.from]}}\"\n\n\
+                 [default]\ninstruction = \"accept\"\n"
+        .to_owned();
+    (Folder { path }, rules)
+}
+
 fn benchmarks(c: &mut Criterion) {
     let pairs = realistic_pairs("q5");
     let body = serde_urlencoded::to_string(&pairs).unwrap_or_default();
@@ -129,6 +168,22 @@ fn benchmarks(c: &mut Criterion) {
     c.bench_function("rules, 1000 rules, match at the end", |b| {
         b.iter(|| thousand.decide(black_box(&last), now).answer)
     });
+
+    for size in [10, 1_000_000] {
+        let (folder, rules) = lookup_rules(size);
+        let folder = folder.path.clone();
+        let set = parse_in(&rules, &folder).unwrap_or_else(|problems| panic!("{problems:?}"));
+        c.bench_function(&format!("rules, list and map of {size} values"), |b| {
+            b.iter(|| set.decide(black_box(&callback), now).answer)
+        });
+    }
+    let (folder, rules) = lookup_rules(1_000_000);
+    let mut group = c.benchmark_group("load");
+    group.sample_size(10);
+    group.bench_function("rules with a list and a map of 1000000 values each", |b| {
+        b.iter(|| parse_in(black_box(&rules), &folder.path).map(|set| set.len()))
+    });
+    group.finish();
 
     let state = state(rule_set(10));
     c.bench_function("pipeline, body bytes to answer bytes", |b| {

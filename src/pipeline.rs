@@ -17,8 +17,9 @@ use crate::callback::verified::Verified;
 use crate::callback::{AssignmentCallback, CallbackError};
 use crate::dedupe::Remembered;
 use crate::outbox::Claim;
-use crate::rules::Skipped;
+use crate::rules::{RuleSet, Skipped};
 use crate::state::AppState;
+use crate::telemetry::events::{RuleSkipped, ShadowMatched};
 use crate::twilio::client::{self, ReservationTarget};
 use crate::twilio::deliverer::Update;
 
@@ -61,6 +62,18 @@ pub struct Answered {
     /// Rules that matched but were skipped (a template without a usable value), to be
     /// logged and counted.
     pub skipped: Vec<Skipped>,
+    /// The shadow rules to evaluate once the answer is on its way ([`shadow`]); `None`
+    /// when the rules have none (or for a repeat).
+    pub shadow: Option<Shadowing>,
+}
+
+/// What the shadow rules need of one callback, kept past its answer.
+#[derive(Debug)]
+pub struct Shadowing {
+    rules: Arc<RuleSet>,
+    callback: AssignmentCallback,
+    now: Timestamp,
+    answered_by: Arc<String>,
 }
 
 /// Runs one callback's body through the service, at `now` (for schedules).
@@ -85,6 +98,13 @@ pub fn process(
     let rules = state.rules.load_full();
     let decision = rules.decide(&callback, now);
     let rule = decision.label.clone();
+    // A copy of the callback only when there is a shadow rule to read it.
+    let shadow = (!rules.shadows().is_empty()).then(|| Shadowing {
+        rules: rules.clone(),
+        callback: callback.clone(),
+        now,
+        answered_by: rule.clone(),
+    });
     let instruction = decision.instruction.name();
     let delivery = decision.delivery.name();
     let update = match decision.update_form {
@@ -130,7 +150,45 @@ pub fn process(
         outcome: "answered",
         update,
         skipped: decision.skipped,
+        shadow,
     })
+}
+
+/// Evaluates the shadow rules of one answered callback, logging and counting what each
+/// that matched would have answered. Run after the answer is written: shadow rules never
+/// delay it.
+pub fn shadow(state: &AppState, shadowing: &Shadowing) {
+    let Shadowing {
+        rules,
+        callback,
+        now,
+        answered_by,
+    } = shadowing;
+    for verdict in rules.shadow(callback, *now) {
+        match verdict.outcome {
+            Ok(decision) => {
+                let would_send = decision.update_form.as_deref().map(client::encode);
+                ShadowMatched {
+                    rule: &verdict.rule,
+                    reservation_sid: &callback.reservation_sid,
+                    instruction: decision.instruction.name(),
+                    delivery: decision.delivery.name(),
+                    would_answer: &String::from_utf8_lossy(&decision.answer),
+                    would_send: would_send.as_deref(),
+                    answered_by,
+                }
+                .emit(&state.metrics);
+            }
+            Err(skip) => RuleSkipped {
+                rule: &verdict.rule,
+                field: skip.field,
+                path: skip.path.as_deref(),
+                reason: &skip.reason,
+                label: skip.label,
+            }
+            .emit(&state.metrics),
+        }
+    }
 }
 
 /// Claims a REST decision in the store before its answer goes out (fleet-wide, with the
@@ -179,5 +237,6 @@ fn repeat(previous: Remembered, callback: AssignmentCallback) -> Answered {
         outcome: "duplicate",
         update: None,
         skipped: Vec::new(),
+        shadow: None,
     }
 }

@@ -48,6 +48,7 @@ const KNOWN_KEYS: &[&str] = &[
     "store.lease_secs",
     "decisions.keep_hours",
     "rules.path",
+    "rules.watch",
     "log.format",
 ];
 
@@ -195,6 +196,9 @@ pub struct DecisionsSettings {
 pub struct RulesSettings {
     /// Already resolved: a relative path from a settings file is made relative to its folder.
     pub path: PathBuf,
+    /// Reload when the rules file, or a list or map file it names, changes on disk (as well
+    /// as on SIGHUP, which works either way).
+    pub watch: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

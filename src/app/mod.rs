@@ -1,9 +1,10 @@
 //! Building the service from its settings, and running it: the rules, the REST deliverer,
-//! the shared store's outbox, the shared state and both listeners; SIGHUP reloads, and the
-//! drain at shutdown.
+//! the shared store's outbox, the shared state and both listeners; reloads (SIGHUP, and the
+//! watch of the rules files), and the drain at shutdown.
 
 mod reload;
 mod signals;
+mod watch;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use actix_web::dev::{Server, ServerHandle};
 use arc_swap::ArcSwap;
 
 use self::signals::Signals;
+use self::watch::{Snapshot, Watch};
 use crate::callback::diagnosis;
 use crate::callback::signature::Verifier;
 use crate::dedupe::RecentDecisions;
@@ -69,6 +71,8 @@ pub struct Application {
     grace: Duration,
     max_connections: usize,
     signals: Signals,
+    /// `None` when `rules.watch` is off: only SIGHUP reloads then.
+    watch: Option<Watch>,
     /// Stopped explicitly at shutdown, before the outbox releases its leases.
     delivery_runtime: Option<BackgroundRuntime>,
     /// Declared last: the outbox's queries run on it until the very end.
@@ -79,6 +83,11 @@ impl Application {
     /// Loads the rules, binds both listeners (port 0 picks a free port) and prepares the
     /// servers. Nothing is served until [`Application::run_until_stopped`].
     pub fn build(settings: &Settings) -> Result<Self, StartupError> {
+        // Before the read, so that a change made while it reads is still seen afterwards.
+        let before_load = settings
+            .rules
+            .watch
+            .then(|| Snapshot::take(std::slice::from_ref(&settings.rules.path)));
         let rules = rules::load(&settings.rules.path)?;
         for warning in &rules.warnings {
             tracing::warn!(file = %settings.rules.path.display(), "{warning}");
@@ -155,6 +164,8 @@ impl Application {
                 (DecisionStore::Shared(outbox), Some(runtime))
             }
         };
+        let watch = before_load
+            .map(|before| Watch::new(&before, watch::paths(&settings.rules.path, &rules)));
         let state = Arc::new(AppState {
             rules: ArcSwap::from_pointee(rules),
             rules_path: settings.rules.path.clone(),
@@ -179,6 +190,7 @@ impl Application {
             grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             max_connections: listeners.max_connections,
             signals,
+            watch,
             delivery_runtime,
             _store_runtime: store_runtime,
         })
@@ -206,7 +218,7 @@ impl Application {
         let handles: Vec<ServerHandle> = self.servers.iter().map(Server::handle).collect();
         // Both listeners must be polled at once: spawn every server before awaiting any.
         let servers: Vec<_> = self.servers.into_iter().map(tokio::spawn).collect();
-        let reloader = tokio::spawn(reload::on_sighup(self.state.clone(), hangup));
+        let reloader = tokio::spawn(reload::run(self.state.clone(), hangup, self.watch));
         let stopper = tokio::spawn(async move {
             let signal = stop.requested().await;
             tracing::info!(

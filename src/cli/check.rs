@@ -11,7 +11,7 @@ use crate::store;
 use crate::twilio::client::TwilioClient;
 
 /// `rules`, when given, is checked instead of the settings' `rules.path`.
-pub fn run(config: Option<&Path>, rules: Option<&Path>) -> ExitCode {
+pub fn run(config: Option<&Path>, rules: Option<&Path>, deny_warnings: bool) -> ExitCode {
     // Everything `serve` checks but the presence of secrets: rules are often checked where
     // the secrets are not (a CI job, a laptop). Say what `serve` would need, and go on.
     let mut settings = match Settings::load_without_secrets(config) {
@@ -56,8 +56,23 @@ pub fn run(config: Option<&Path>, rules: Option<&Path>) -> ExitCode {
             rule.delivery.name()
         );
     }
+    for rule in rules.shadows() {
+        println!(
+            "{file}: shadow rule \"{}\": {}, {} (evaluated and counted, never answers)",
+            rule.name,
+            rule.instruction,
+            rule.delivery.name()
+        );
+    }
     for warning in &rules.warnings {
         println!("{file}: warning: {warning}");
+    }
+    if deny_warnings && !rules.warnings.is_empty() {
+        println!(
+            "{file}: {} warning(s), and --deny-warnings makes them problems",
+            rules.warnings.len()
+        );
+        return ExitCode::FAILURE;
     }
     if rules.uses_rest()
         && let Err(error) = TwilioClient::new(&settings.twilio)

@@ -67,6 +67,7 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
         Err(error) => return fail(&format!("the callback cannot be read: {error}")),
     };
     let (trials, decision) = rules.explain(&callback, now);
+    let shadows = rules.explain_shadows(&callback, now);
     let rest = decision.update_form.as_ref().map(|form| {
         let target = ReservationTarget {
             workspace_sid: callback.workspace_sid.clone(),
@@ -97,13 +98,79 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
         })
         .collect();
     match output {
-        Output::Text => print_text(now, &clocks, &trials, &decision, rest, &encoded),
-        Output::Json => print_json(now, &clocks, &trials, &decision, rest, &encoded),
+        Output::Text => {
+            print_text(now, &clocks, &trials, &decision, rest, &encoded);
+            print_shadows_text(&shadows);
+        }
+        Output::Json => print_json(now, &clocks, &trials, &decision, rest, &encoded, &shadows),
     }
     ExitCode::SUCCESS
 }
 
 type Rest = Option<(String, Vec<(&'static str, String)>)>;
+type Shadows<'r> = [(Trial<'r>, Option<Decision<'r>>)];
+
+/// Shadow rules after the answer: tried the same way, and never answering.
+fn print_shadows_text(shadows: &Shadows<'_>) {
+    for (trial, decision) in shadows {
+        let verdict = match (decision, &trial.skip) {
+            (Some(decision), _) => format!(
+                "would answer {} ({}), but shadow rules never answer",
+                decision.instruction,
+                decision.delivery.name()
+            ),
+            (None, Some(_)) => "matched, but would be skipped".to_owned(),
+            (None, None) => "does not match".to_owned(),
+        };
+        println!("shadow rule \"{}\": {verdict}", trial.rule);
+        if let Some(when) = &trial.when {
+            for reason in &when.reasons {
+                println!("    {reason}");
+            }
+        }
+        if let Some(skip) = &trial.skip {
+            println!("    {skip}");
+        }
+        if let Some(decision) = decision {
+            println!(
+                "    would answer: {}",
+                String::from_utf8_lossy(&decision.answer)
+            );
+            for (key, value) in decision
+                .update_form
+                .as_deref()
+                .map(redacted)
+                .unwrap_or_default()
+            {
+                println!("    would send {key}={value}");
+            }
+        }
+    }
+}
+
+fn shadows_json(shadows: &Shadows<'_>) -> Vec<Value> {
+    shadows
+        .iter()
+        .map(|(trial, decision)| {
+            json!({
+                "rule": trial.rule,
+                "matched": trial.when.as_ref().is_none_or(|w| w.matched),
+                "reasons": trial.when.as_ref().map(|w| {
+                    w.reasons.iter().map(ToString::to_string).collect::<Vec<_>>()
+                }).unwrap_or_default(),
+                "skipped": trial.skip.as_ref().map(ToString::to_string),
+                "would_answer": decision.as_ref().map(|decision| json!({
+                    "instruction": decision.instruction.name(),
+                    "delivery": decision.delivery.name(),
+                    "answer": serde_json::from_slice::<Value>(&decision.answer).unwrap_or(Value::Null),
+                    "form": decision.update_form.as_deref().map(|form| {
+                        redacted(form).iter().map(|(k, v)| json!([k, v])).collect::<Vec<_>>()
+                    }),
+                })),
+            })
+        })
+        .collect()
+}
 
 /// One schedule at the instant explained, in its own zone.
 struct Clock<'a> {
@@ -199,6 +266,7 @@ fn print_json(
     decision: &Decision<'_>,
     rest: Rest,
     encoded: &[&str],
+    shadows: &Shadows<'_>,
 ) {
     let trials: Vec<Value> = trials
         .iter()
@@ -242,6 +310,7 @@ fn print_json(
             })),
             "url_encoded_fields": encoded,
         },
+        "shadows": shadows_json(shadows),
     });
     println!("{document}");
 }

@@ -6,8 +6,10 @@ pub mod explain;
 pub mod healthcheck;
 pub mod migrate;
 pub mod probe;
+pub mod schema;
 pub mod serve;
 pub mod sign;
+pub mod test;
 
 use std::io::Read;
 use std::path::{Path, PathBuf};
@@ -39,6 +41,9 @@ pub enum Command {
         /// needed).
         #[arg(long, value_name = "FILE")]
         rules: Option<PathBuf>,
+        /// Treat warnings (lints) as problems: print them and exit 1.
+        #[arg(long)]
+        deny_warnings: bool,
     },
     /// Evaluate one callback offline: each rule tried and why, then the exact answer.
     Explain {
@@ -66,6 +71,25 @@ pub enum Command {
     /// Exit 0 when the configured service answers `GET /health` with 200 (for a container
     /// HEALTHCHECK: the runtime image has no shell tools).
     Healthcheck,
+    /// Run rule test cases offline (cases files as in the README's "Testing your rules");
+    /// exit 1 when any fails.
+    Test {
+        /// The rules file to test, instead of the settings' `rules.path` (no settings file
+        /// needed).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<PathBuf>,
+        /// Also list the rules no case reached, and fail when there is one.
+        #[arg(long)]
+        coverage: bool,
+        /// How to print the results.
+        #[arg(long, value_enum, default_value_t = test::Format::Text)]
+        format: test::Format,
+        /// Cases files (TOML, `[[cases]]`).
+        #[arg(required = true, value_name = "CASES")]
+        cases: Vec<PathBuf>,
+    },
+    /// Print the JSON Schema of the rules file, for editors (taplo, Even Better TOML) and CI.
+    Schema,
     /// Apply the shared store's schema migrations (store.url or DATABASE_URL) and exit;
     /// `serve` applies them too.
     Migrate,
@@ -77,7 +101,10 @@ impl Cli {
         let config = self.config.as_deref();
         match self.command.unwrap_or(Command::Serve) {
             Command::Serve => serve::run(config),
-            Command::Check { rules } => check::run(config, rules.as_deref()),
+            Command::Check {
+                rules,
+                deny_warnings,
+            } => check::run(config, rules.as_deref(), deny_warnings),
             Command::Explain {
                 rules,
                 form_file,
@@ -94,6 +121,13 @@ impl Cli {
             }
             Command::Sign { url, form_file } => sign::run(config, &url, form_file.as_deref()),
             Command::Healthcheck => healthcheck::run(config),
+            Command::Test {
+                rules,
+                coverage,
+                format,
+                cases,
+            } => test::run(config, rules.as_deref(), coverage, format, &cases),
+            Command::Schema => schema::run(),
             Command::Migrate => migrate::run(config),
         }
     }

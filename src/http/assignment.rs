@@ -87,6 +87,11 @@ pub async fn receive(
                 let state = state.clone();
                 actix_web::rt::spawn(async move { pipeline::deliver(&state, update) });
             }
+            if let Some(shadowing) = answered.shadow {
+                // The same way, for the same reason: shadow rules never delay the answer.
+                let state = state.clone();
+                actix_web::rt::spawn(async move { pipeline::shadow(&state, &shadowing) });
+            }
             json(answered.answer)
         }
         // Turned into a response here, not handed to the middleware as an error, so that a

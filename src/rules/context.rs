@@ -6,25 +6,33 @@ use jiff::Timestamp;
 use serde_json::Value;
 
 use super::expression::{Context, Param, ParamValue};
+use super::lookup::{List, Lookups, Map};
 use super::schedule::Schedule;
 use crate::callback::AssignmentCallback;
 
 /// The schedules of a rules file, by name.
 pub type Schedules = HashMap<String, Schedule>;
 
-/// One callback, as rules see it: `task.…`, `worker.…`, the callback's own parameters, and
-/// `schedule.NAME` read at one instant.
+/// One callback, as rules see it: `task.…`, `worker.…`, the callback's own parameters,
+/// `schedule.NAME` read at one instant, and the rules file's lists and maps.
 pub struct CallbackContext<'a> {
     callback: &'a AssignmentCallback,
     schedules: &'a Schedules,
+    lookups: &'a Lookups,
     now: Timestamp,
 }
 
 impl<'a> CallbackContext<'a> {
-    pub fn new(callback: &'a AssignmentCallback, schedules: &'a Schedules, now: Timestamp) -> Self {
+    pub fn new(
+        callback: &'a AssignmentCallback,
+        schedules: &'a Schedules,
+        lookups: &'a Lookups,
+        now: Timestamp,
+    ) -> Self {
         Self {
             callback,
             schedules,
+            lookups,
             now,
         }
     }
@@ -60,6 +68,14 @@ impl Context for CallbackContext<'_> {
         self.schedules
             .get(name)
             .is_some_and(|schedule| schedule.is_open(self.now))
+    }
+
+    fn list(&self, name: &str) -> Option<&List> {
+        self.lookups.lists.get(name)
+    }
+
+    fn map(&self, name: &str) -> Option<&Map> {
+        self.lookups.maps.get(name)
     }
 }
 

@@ -4,18 +4,19 @@
 //! `deny_unknown_fields`, so that *every* problem is reported at once, each naming its rule
 //! and field, instead of only the first one serde meets.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
 use toml::{Table, Value};
 
 use super::context::Schedules;
-use super::expression::{self, Expr};
+use super::expression::{self, Expr, Lookup};
+use super::lookup::{self, List, Lookups, Map};
 use super::problem::{Place, Problem};
 use super::schedule::Schedule;
 use super::template::Template;
-use super::{Delivery, FieldValue, Rule, RuleSet};
+use super::{Delivery, FieldValue, Mode, Rule, RuleSet};
 use crate::instruction::{FieldKind, FieldSpec, InstructionKind, check_text, quote_list};
 
 /// Why a rules file cannot be used: every problem found in it.
@@ -60,7 +61,8 @@ pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
         let tried = std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf());
         RulesError::single(&tried, &format!("cannot read: {e}"))
     })?;
-    parse(&text).map_err(|problems| {
+    let folder = path.parent().unwrap_or(Path::new(""));
+    parse_in(&text, folder).map_err(|problems| {
         if looks_like_settings(&text) {
             return RulesError::single(
                 path,
@@ -86,32 +88,42 @@ fn looks_like_settings(text: &str) -> bool {
             .any(|section| table.contains_key(*section))
 }
 
-/// Checks the text of a rules file; on failure, every problem found.
+/// Checks the text of a rules file whose list and map files are relative to the working
+/// directory; on failure, every problem found.
 pub fn parse(text: &str) -> Result<RuleSet, Vec<Problem>> {
+    parse_in(text, Path::new(""))
+}
+
+/// Checks the text of a rules file kept in `folder` (where its list and map files are
+/// found); on failure, every problem found.
+pub fn parse_in(text: &str, folder: &Path) -> Result<RuleSet, Vec<Problem>> {
     let table: Table = match text.parse() {
         Ok(table) => table,
         Err(error) => return Err(vec![toml_problem(text, &error)]),
     };
     let mut checker = Checker::new();
     let schedules = checker.schedules(&table);
+    let (lookups, files) = checker.lookups(&table, folder);
     let rules = checker.rules(&table);
     let default = checker.default(&table);
     for key in table.keys() {
         match key.as_str() {
-            "rules" | "default" | "schedules" => {}
+            "rules" | "default" | "schedules" | "lists" | "maps" => {}
             other => checker.problem(
                 &Place::File,
                 None,
                 format!(
-                    "unknown table `{other}`: a rules file holds [[rules]], [default] and \
-                     [schedules.NAME]"
+                    "unknown table `{other}`: a rules file holds [[rules]], [default], \
+                     [schedules.NAME], [lists.NAME] and [maps.NAME]"
                 ),
             ),
         }
     }
+    checker.warn_unread_lookups();
     match default {
         Some(default) if checker.problems.is_empty() => {
-            Ok(RuleSet::new(rules, default, schedules, checker.warnings))
+            Ok(RuleSet::new(rules, default, schedules, checker.warnings)
+                .with_lookups(lookups, files))
         }
         _ => Err(checker.problems),
     }
@@ -148,6 +160,9 @@ struct Checker {
     /// Every schedule the file declares, even one with problems of its own, so that a
     /// reference to it is not reported a second time.
     schedule_names: HashSet<String>,
+    /// Every list and map the file declares (the same way), and whether a rule reads it.
+    list_names: HashMap<String, bool>,
+    map_names: HashMap<String, bool>,
 }
 
 impl Checker {
@@ -156,6 +171,183 @@ impl Checker {
             problems: Vec::new(),
             warnings: Vec::new(),
             schedule_names: HashSet::new(),
+            list_names: HashMap::new(),
+            map_names: HashMap::new(),
+        }
+    }
+
+    /// `[lists.NAME]` and `[maps.NAME]`, each with its file read and checked; and the files'
+    /// absolute paths, for the reload to watch.
+    fn lookups(&mut self, table: &Table, folder: &Path) -> (Lookups, Vec<PathBuf>) {
+        let mut lookups = Lookups::default();
+        let mut files = Vec::new();
+        for kind in [Kind::List, Kind::Map] {
+            let entries = match table.get(kind.root()) {
+                None => continue,
+                Some(Value::Table(entries)) => entries,
+                Some(_) => {
+                    self.problem(
+                        &Place::File,
+                        Some(kind.root()),
+                        format!(
+                            "`{}` must hold tables: write [{}.NAME] with `file = \"…\"`",
+                            kind.root(),
+                            kind.root()
+                        ),
+                    );
+                    continue;
+                }
+            };
+            for (name, entry) in entries {
+                let place = kind.place(name);
+                match kind {
+                    Kind::List => self.list_names.insert(name.clone(), false),
+                    Kind::Map => self.map_names.insert(name.clone(), false),
+                };
+                let Some(file) = self.lookup_file(&place, kind, entry) else {
+                    continue;
+                };
+                let path = lookup::resolve(folder, file);
+                let text = match std::fs::read_to_string(&path) {
+                    Ok(text) => text,
+                    Err(error) => {
+                        self.problem(
+                            &place,
+                            Some("file"),
+                            format!("cannot read {}: {error}", path.display()),
+                        );
+                        continue;
+                    }
+                };
+                match kind {
+                    Kind::List => {
+                        lookups.lists.insert(name.clone(), List::parse(name, &text));
+                    }
+                    Kind::Map => match Map::parse(&text) {
+                        Ok(map) => {
+                            lookups.maps.insert(name.clone(), map);
+                        }
+                        Err(rows) => {
+                            for row in rows {
+                                self.problem(
+                                    &place,
+                                    Some("file"),
+                                    format!("{}: {row}", path.display()),
+                                );
+                            }
+                        }
+                    },
+                }
+                files.push(path);
+            }
+        }
+        (lookups, files)
+    }
+
+    /// The `file` of a `[lists.NAME]` or `[maps.NAME]` table.
+    fn lookup_file<'t>(&mut self, place: &Place, kind: Kind, entry: &'t Value) -> Option<&'t str> {
+        let Value::Table(entry) = entry else {
+            self.problem(
+                place,
+                None,
+                format!(
+                    "must be a table: write [{}.NAME] with `file = \"…\"`",
+                    kind.root()
+                ),
+            );
+            return None;
+        };
+        for key in entry.keys().filter(|key| *key != "file") {
+            self.problem(
+                place,
+                Some(key),
+                format!("unknown key `{key}`: a {} takes only `file`", kind.noun()),
+            );
+        }
+        match entry.get("file") {
+            Some(Value::String(file)) if !file.trim().is_empty() => Some(file),
+            Some(_) => {
+                self.problem(
+                    place,
+                    Some("file"),
+                    format!(
+                        "must be a path (a string), relative to the rules file's folder: {}",
+                        kind.format()
+                    ),
+                );
+                None
+            }
+            None => {
+                self.problem(
+                    place,
+                    Some("file"),
+                    format!(
+                        "missing: the path of the {} file ({})",
+                        kind.noun(),
+                        kind.format()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
+    /// Checks that every list and map read is declared, and notes that it is read.
+    fn check_lookup_names<'a>(
+        &mut self,
+        place: &Place,
+        field: &str,
+        reads: impl IntoIterator<Item = Lookup<'a>>,
+    ) -> bool {
+        let mut known = true;
+        for read in reads {
+            let (kind, name) = match read {
+                Lookup::List(name) => (Kind::List, name),
+                Lookup::Map(name) => (Kind::Map, name),
+            };
+            let names = match kind {
+                Kind::List => &mut self.list_names,
+                Kind::Map => &mut self.map_names,
+            };
+            if let Some(read) = names.get_mut(name) {
+                *read = true;
+                continue;
+            }
+            let mut declared: Vec<&str> = names.keys().map(String::as_str).collect();
+            declared.sort_unstable();
+            let hint = if declared.is_empty() {
+                format!("the file declares no [{}.NAME]", kind.root())
+            } else {
+                format!("declared: {}", declared.join(", "))
+            };
+            self.problem(
+                place,
+                Some(field),
+                format!("unknown {} `{name}` ({hint})", kind.noun()),
+            );
+            known = false;
+        }
+        known
+    }
+
+    /// A list or map that no rule reads is likely a rule forgotten or misnamed.
+    fn warn_unread_lookups(&mut self) {
+        let mut unread: Vec<(Kind, String)> = Vec::new();
+        for (kind, names) in [(Kind::List, &self.list_names), (Kind::Map, &self.map_names)] {
+            let mut names: Vec<&String> = names
+                .iter()
+                .filter(|(_, read)| !**read)
+                .map(|(name, _)| name)
+                .collect();
+            names.sort_unstable();
+            unread.extend(names.into_iter().map(|name| (kind, name.clone())));
+        }
+        for (kind, name) in unread {
+            self.warnings.push(Problem::new(
+                &kind.place(&name),
+                None,
+                format!("declared but no rule reads it (`{}.{name}`)", kind.root()),
+            ));
         }
     }
 
@@ -334,15 +526,17 @@ impl Checker {
                 (None, Some(_)) => self.problem(&place, Some("name"), "must be a non-empty string"),
             }
             let when = self.when(&place, entry.get("when"));
-            if let Some(rule) = self.rule_body(&place, entry, &["name", "when"]) {
+            let mode = self.mode(&place, entry.get("mode"));
+            if let Some(rule) = self.rule_body(&place, entry, &["name", "when", "mode"]) {
                 let (instruction, delivery, fields) = rule;
-                rules.push(Rule::new(
+                let rule = Rule::new(
                     name.unwrap_or_default(),
                     when,
                     instruction,
                     delivery,
                     fields,
-                ));
+                );
+                rules.push(rule.in_mode(mode.unwrap_or(Mode::Live)));
             }
         }
         rules
@@ -366,7 +560,7 @@ impl Checker {
                 return None;
             }
         };
-        for key in ["name", "when"] {
+        for key in ["name", "when", "mode"] {
             if entry.contains_key(key) {
                 self.problem(
                     &place,
@@ -375,7 +569,8 @@ impl Checker {
                 );
             }
         }
-        let (instruction, delivery, fields) = self.rule_body(&place, entry, &["name", "when"])?;
+        let (instruction, delivery, fields) =
+            self.rule_body(&place, entry, &["name", "when", "mode"])?;
         if fields
             .iter()
             .any(|(_, value)| matches!(value, FieldValue::Text(t) if !t.is_static()))
@@ -397,6 +592,23 @@ impl Checker {
         ))
     }
 
+    /// `mode`: `live` (the default) or `shadow`.
+    fn mode(&mut self, place: &Place, value: Option<&Value>) -> Option<Mode> {
+        match value? {
+            Value::String(mode) if mode == "live" => Some(Mode::Live),
+            Value::String(mode) if mode == "shadow" => Some(Mode::Shadow),
+            _ => {
+                self.problem(
+                    place,
+                    Some("mode"),
+                    "must be \"live\" (the default: the rule answers) or \"shadow\" (it is \
+                     evaluated and counted, and never answers)",
+                );
+                None
+            }
+        }
+    }
+
     fn when(&mut self, place: &Place, value: Option<&Value>) -> Option<Expr> {
         let source = match value? {
             Value::String(source) => source,
@@ -412,6 +624,7 @@ impl Checker {
         match expression::parse(source) {
             Ok(expr) => {
                 let known = self.check_schedule_names(place, "when", expr.schedules());
+                let known = self.check_lookup_names(place, "when", expr.lookups()) && known;
                 known.then_some(expr)
             }
             Err(error) => {
@@ -597,7 +810,9 @@ impl Checker {
             .iter()
             .filter_map(|p| p.schedule_name())
             .collect();
-        if !self.check_schedule_names(place, spec.key, schedules) {
+        let lookups: Vec<Lookup<'_>> = template.paths().iter().filter_map(|p| p.lookup()).collect();
+        let known = self.check_lookup_names(place, spec.key, lookups);
+        if !self.check_schedule_names(place, spec.key, schedules) || !known {
             return None;
         }
         if let Some(literal) = template.as_static()
@@ -646,6 +861,43 @@ impl Checker {
             }
         }
         Some(FieldValue::Events(events))
+    }
+}
+
+/// A list or a map, for the words of their problems.
+#[derive(Debug, Clone, Copy)]
+enum Kind {
+    List,
+    Map,
+}
+
+impl Kind {
+    fn root(self) -> &'static str {
+        match self {
+            Kind::List => "lists",
+            Kind::Map => "maps",
+        }
+    }
+
+    fn noun(self) -> &'static str {
+        match self {
+            Kind::List => "list",
+            Kind::Map => "map",
+        }
+    }
+
+    fn format(self) -> &'static str {
+        match self {
+            Kind::List => "one value per line",
+            Kind::Map => "CSV rows `key,value`",
+        }
+    }
+
+    fn place(self, name: &str) -> Place {
+        match self {
+            Kind::List => Place::List(name.to_owned()),
+            Kind::Map => Place::Map(name.to_owned()),
+        }
     }
 }
 

@@ -3,9 +3,12 @@
 //! Rules are tried top to bottom; the first whose `when` holds and whose templates all
 //! resolve answers; otherwise `[default]` answers.
 
+pub mod cases;
 pub mod context;
 pub mod expression;
 pub mod file;
+pub mod lints;
+pub mod lookup;
 pub mod problem;
 pub mod schedule;
 pub mod template;
@@ -22,6 +25,7 @@ use crate::instruction::{
 };
 use context::{CallbackContext, Schedules};
 use expression::Expr;
+use lookup::Lookups;
 use template::Template;
 
 pub use file::{RulesError, load};
@@ -45,6 +49,16 @@ impl Delivery {
     }
 }
 
+/// Whether a rule answers callbacks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// It answers when its `when` holds and its templates fill (the default).
+    Live,
+    /// `mode = "shadow"`: evaluated after the answer is chosen, counted and logged as what
+    /// it would have answered, never answering (for trying a rule in production).
+    Shadow,
+}
+
 /// A field's value as written in the rules file, checked.
 #[derive(Debug, Clone)]
 pub enum FieldValue {
@@ -63,6 +77,7 @@ pub struct Rule {
     pub when: Option<Expr>,
     pub instruction: InstructionKind,
     pub delivery: Delivery,
+    pub mode: Mode,
     pub fields: Vec<(&'static FieldSpec, FieldValue)>,
     /// The fields and answer body, worked out once at load when no field holds a template.
     literal_fields: Option<Vec<(&'static FieldSpec, Rendered)>>,
@@ -85,6 +100,15 @@ pub struct Decision<'r> {
     /// Rules whose `when` held but that were skipped before this one answered, for the
     /// caller to log and count (empty, and not allocated, on the usual path).
     pub skipped: Vec<Skipped>,
+}
+
+/// What a shadow rule whose `when` held would have done.
+#[derive(Debug, Clone)]
+pub struct ShadowVerdict<'r> {
+    /// The rule's name, shared: the metrics label.
+    pub rule: Arc<String>,
+    /// The answer it would have given, or why it could not have answered.
+    pub outcome: Result<Decision<'r>, Skip>,
 }
 
 /// One rule tried by [`RuleSet::explain`].
@@ -135,11 +159,19 @@ impl std::fmt::Display for Skip {
 /// The rules in force: every rule in file order, then the default.
 #[derive(Debug)]
 pub struct RuleSet {
+    /// The live rules, in file order.
     rules: Vec<Rule>,
+    /// The shadow rules, in file order: kept apart, so that choosing the answer never
+    /// looks at them.
+    shadows: Vec<Rule>,
     default: Rule,
     schedules: Schedules,
+    lookups: Lookups,
     /// Things that load but are likely mistakes (shown by `check`, logged at start).
     pub warnings: Vec<Problem>,
+    /// The list and map files the set was loaded from, absolute: what a reload watches
+    /// besides the rules file.
+    files: Vec<std::path::PathBuf>,
 }
 
 impl Rule {
@@ -156,6 +188,7 @@ impl Rule {
             when,
             instruction,
             delivery,
+            mode: Mode::Live,
             fields,
             literal_fields: None,
             static_answer: None,
@@ -168,6 +201,12 @@ impl Rule {
         rule.static_answer = literal.as_deref().map(|fields| rule.answer_for(fields));
         rule.literal_fields = literal;
         rule
+    }
+
+    /// The rule, in `mode`.
+    pub fn in_mode(mut self, mode: Mode) -> Self {
+        self.mode = mode;
+        self
     }
 
     /// Fills in every template; the first that cannot be filled skips the rule.
@@ -305,24 +344,103 @@ impl RuleSet {
         schedules: Schedules,
         warnings: Vec<Problem>,
     ) -> Self {
+        let (shadows, rules) = rules
+            .into_iter()
+            .partition(|rule| rule.mode == Mode::Shadow);
         Self {
             rules,
+            shadows,
             default,
             schedules,
+            lookups: Lookups::default(),
             warnings,
+            files: Vec::new(),
         }
     }
 
-    /// The rules in order, then the default.
+    /// The set, reading these lists and maps, loaded from these files.
+    pub fn with_lookups(mut self, lookups: Lookups, files: Vec<std::path::PathBuf>) -> Self {
+        self.lookups = lookups;
+        self.files = files;
+        self
+    }
+
+    /// The list and map files this set was loaded from (absolute paths), besides the rules
+    /// file itself.
+    pub fn files(&self) -> &[std::path::PathBuf] {
+        &self.files
+    }
+
+    /// The live rules in order, then the default.
     pub fn rules(&self) -> impl Iterator<Item = &Rule> {
         self.rules.iter().chain(std::iter::once(&self.default))
+    }
+
+    /// The shadow rules, in order.
+    pub fn shadows(&self) -> &[Rule] {
+        &self.shadows
+    }
+
+    /// What each shadow rule whose `when` holds would have answered (or why it could not),
+    /// in order. Evaluated on its own, after the answer is chosen.
+    pub fn shadow(&self, callback: &AssignmentCallback, now: Timestamp) -> Vec<ShadowVerdict<'_>> {
+        let context = &CallbackContext::new(callback, &self.schedules, &self.lookups, now);
+        self.shadows
+            .iter()
+            .filter(|rule| rule.matches(context))
+            .map(|rule| ShadowVerdict {
+                rule: rule.label.clone(),
+                outcome: rule.try_decide(context),
+            })
+            .collect()
+    }
+
+    /// As [`RuleSet::shadow`], with every shadow rule's trial, matched or not.
+    pub fn explain_shadows(
+        &self,
+        callback: &AssignmentCallback,
+        now: Timestamp,
+    ) -> Vec<(Trial<'_>, Option<Decision<'_>>)> {
+        let context = &CallbackContext::new(callback, &self.schedules, &self.lookups, now);
+        self.shadows
+            .iter()
+            .map(|rule| {
+                let when = rule.when.as_ref().map(|expr| expr.explain(context));
+                if when.as_ref().is_some_and(|w| !w.matched) {
+                    let trial = Trial {
+                        rule: &rule.name,
+                        when,
+                        skip: None,
+                    };
+                    return (trial, None);
+                }
+                match rule.try_decide(context) {
+                    Ok(decision) => (
+                        Trial {
+                            rule: &rule.name,
+                            when,
+                            skip: None,
+                        },
+                        Some(decision),
+                    ),
+                    Err(skip) => (
+                        Trial {
+                            rule: &rule.name,
+                            when,
+                            skip: Some(skip),
+                        },
+                        None,
+                    ),
+                }
+            })
+            .collect()
     }
 
     /// Picks the answer for one callback at `now` (the clock schedules are read against).
     /// Never fails: a rule that cannot answer is skipped (and listed in the decision's
     /// `skipped`), and the default always answers because it holds no templates.
     pub fn decide(&self, callback: &AssignmentCallback, now: Timestamp) -> Decision<'_> {
-        let context = &CallbackContext::new(callback, &self.schedules, now);
+        let context = &CallbackContext::new(callback, &self.schedules, &self.lookups, now);
         let mut skipped = Vec::new();
         for rule in &self.rules {
             if !rule.matches(context) {
@@ -351,7 +469,7 @@ impl RuleSet {
         callback: &AssignmentCallback,
         now: Timestamp,
     ) -> (Vec<Trial<'_>>, Decision<'_>) {
-        let context = &CallbackContext::new(callback, &self.schedules, now);
+        let context = &CallbackContext::new(callback, &self.schedules, &self.lookups, now);
         let mut trials = Vec::new();
         for rule in &self.rules {
             let when = rule.when.as_ref().map(|expr| expr.explain(context));
@@ -404,10 +522,15 @@ impl RuleSet {
 
     /// The rules in force, in words: "no rules and a default", "1 rule and a default", …
     pub fn count_in_words(&self) -> String {
-        match self.rules.len() {
-            0 => "no rules and a default".to_owned(),
-            1 => "1 rule and a default".to_owned(),
-            n => format!("{n} rules and a default"),
+        let live = match self.rules.len() {
+            0 => "no rules".to_owned(),
+            1 => "1 rule".to_owned(),
+            n => format!("{n} rules"),
+        };
+        match self.shadows.len() {
+            0 => format!("{live} and a default"),
+            1 => format!("{live}, 1 shadow rule and a default"),
+            n => format!("{live}, {n} shadow rules and a default"),
         }
     }
 

@@ -13,6 +13,10 @@ pub enum Place {
     Default,
     /// A `[schedules.NAME]` table.
     Schedule(String),
+    /// A `[lists.NAME]` table, or its file.
+    List(String),
+    /// A `[maps.NAME]` table, or its file.
+    Map(String),
 }
 
 /// One thing wrong with a rules file. Every problem is collected, not just the first.
@@ -53,6 +57,8 @@ impl fmt::Display for Place {
             Place::Rule { number, name: None } => write!(f, "rule #{number}"),
             Place::Default => f.write_str("[default]"),
             Place::Schedule(name) => write!(f, "schedule \"{name}\""),
+            Place::List(name) => write!(f, "list \"{name}\""),
+            Place::Map(name) => write!(f, "map \"{name}\""),
         }
     }
 }

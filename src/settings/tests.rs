@@ -244,3 +244,44 @@ fn store_and_retention_numbers_of_zero_are_refused() {
         assert!(error.starts_with(&format!("setting `{key}`")), "{error}");
     }
 }
+
+#[test]
+fn the_rules_are_watched_by_default_and_the_environment_can_turn_it_off() {
+    let default = Settings::load_with(built_in(), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+    assert!(default.rules.watch);
+    let off = Settings::load_with(
+        built_in(),
+        &env(&[("TWILIO_AUTH_TOKEN", "t"), ("APP_RULES__WATCH", "false")]),
+    )
+    .unwrap();
+    assert!(!off.rules.watch);
+}
+
+#[test]
+fn a_settings_file_can_turn_the_watch_off() {
+    let dir = std::env::temp_dir().join(format!("ar-settings-watch-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("settings.toml");
+    std::fs::write(&file, "[rules]\nwatch = false\n").unwrap();
+    let settings = Settings::load_with(Some(&file), &env(&[("TWILIO_AUTH_TOKEN", "t")])).unwrap();
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(!settings.rules.watch);
+}
+
+#[test]
+fn a_watch_setting_that_is_not_a_boolean_is_refused_naming_it() {
+    let error = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("APP_RULES__WATCH", "sometimes"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert_eq!(
+        error,
+        "setting `rules.watch` (from the environment): expected a boolean, got the string \
+         \"sometimes\"",
+    );
+}

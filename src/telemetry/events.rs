@@ -80,6 +80,38 @@ impl RuleSkipped<'_> {
     }
 }
 
+/// A shadow rule's `when` held and its templates filled: what it would have answered. It
+/// did not answer; the live rules did.
+#[derive(Debug)]
+pub struct ShadowMatched<'a> {
+    pub rule: &'a Arc<String>,
+    pub reservation_sid: &'a str,
+    pub instruction: &'static str,
+    pub delivery: &'static str,
+    /// The callback's answer it would have given (inline JSON, or `{}`).
+    pub would_answer: &'a str,
+    /// For REST delivery, the Reservation update's form it would have sent.
+    pub would_send: Option<&'a str>,
+    /// The rule that did answer.
+    pub answered_by: &'a str,
+}
+
+impl ShadowMatched<'_> {
+    pub fn emit(self, metrics: &Metrics) {
+        tracing::info!(
+            rule = self.rule.as_str(),
+            reservation_sid = self.reservation_sid,
+            instruction = self.instruction,
+            delivery = self.delivery,
+            would_answer = self.would_answer,
+            would_send = self.would_send.unwrap_or(""),
+            answered_by = self.answered_by,
+            "shadow rule matched: this is what it would have answered (it did not answer)"
+        );
+        metrics.shadow_matched(self.rule, self.instruction);
+    }
+}
+
 /// A callback refused before it got an instruction.
 pub struct CallbackRefused<'a> {
     pub request_id: &'a str,

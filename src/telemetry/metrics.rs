@@ -32,6 +32,13 @@ pub struct SkipLabels {
     reason: &'static str,
 }
 
+/// A shadow rule that would have answered, and with what.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct ShadowLabels {
+    rule: Arc<String>,
+    instruction: &'static str,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ReasonLabel {
     reason: &'static str,
@@ -148,6 +155,7 @@ pub struct Metrics {
     rules_loaded: Gauge,
     reloads: Family<OutcomeLabel, Counter>,
     rules_skipped: Family<SkipLabels, Counter>,
+    shadow_matches: Family<ShadowLabels, Counter>,
     log_lines_dropped: Counter,
     store_claims: Family<ResultLabel, Counter>,
     store_unavailable: Counter,
@@ -241,6 +249,13 @@ impl Metrics {
              not_text, invalid_value)",
             rules_skipped.clone(),
         );
+        let shadow_matches = Family::<ShadowLabels, Counter>::default();
+        registry.register(
+            "shadow_matches",
+            "Shadow rules (mode = \"shadow\") that would have answered, by rule and the \
+             instruction they would have given; they never answer",
+            shadow_matches.clone(),
+        );
         let log_lines_dropped = Counter::default();
         registry.register(
             "log_lines_dropped",
@@ -309,6 +324,7 @@ impl Metrics {
             rules_loaded,
             reloads,
             rules_skipped,
+            shadow_matches,
             log_lines_dropped,
             store_claims,
             store_unavailable,
@@ -430,6 +446,15 @@ impl Metrics {
             .get_or_create(&SkipLabels {
                 rule: rule.clone(),
                 reason,
+            })
+            .inc();
+    }
+
+    pub fn shadow_matched(&self, rule: &Arc<String>, instruction: &'static str) {
+        self.shadow_matches
+            .get_or_create(&ShadowLabels {
+                rule: rule.clone(),
+                instruction,
             })
             .inc();
     }

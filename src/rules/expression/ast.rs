@@ -119,9 +119,30 @@ pub enum Path {
     Schedule(String),
     /// A callback parameter by its Twilio name, e.g. `TaskAge`.
     Param(Param),
+    /// `lists.NAME`: that list, for `IN`, `NOT IN` and `HAS`.
+    List(String),
+    /// `maps.NAME[key]`: that map's value for the key's value, or null. The key is a task,
+    /// worker or parameter path (never another list or map, so lookups do not nest).
+    Map(String, Box<Path>),
+}
+
+/// A list or map a path reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Lookup<'a> {
+    List(&'a str),
+    Map(&'a str),
 }
 
 impl Path {
+    /// The list or map this path reads, if it reads one.
+    pub fn lookup(&self) -> Option<Lookup<'_>> {
+        match self {
+            Path::List(name) => Some(Lookup::List(name)),
+            Path::Map(name, _) => Some(Lookup::Map(name)),
+            _ => None,
+        }
+    }
+
     /// The schedule's name, for a `schedule.NAME` path.
     pub fn schedule_name(&self) -> Option<&str> {
         match self {
@@ -223,6 +244,20 @@ impl Expr {
                 && !names.contains(&name.as_str())
             {
                 names.push(name);
+            }
+        });
+        names
+    }
+
+    /// The lists (`lists.NAME`) and maps (`maps.NAME[…]`) the expression reads, each once,
+    /// in order of first use; the loader checks them against the declared ones.
+    pub fn lookups(&self) -> Vec<Lookup<'_>> {
+        let mut names: Vec<Lookup<'_>> = Vec::new();
+        self.visit_paths(&mut |path| {
+            if let Some(lookup) = path.lookup()
+                && !names.contains(&lookup)
+            {
+                names.push(lookup);
             }
         });
         names

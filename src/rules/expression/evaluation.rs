@@ -6,7 +6,7 @@ use std::cmp::Ordering;
 use serde_json::Value;
 
 use super::ast::{Expr, Operand, Operator, Path, Segment};
-use super::value::{Number, Resolved};
+use super::value::{Array, Number, Resolved};
 use super::{Context, ParamValue};
 
 impl Expr {
@@ -56,6 +56,22 @@ impl Path {
                 Some(ParamValue::Str(text)) => Resolved::Str(text),
                 Some(ParamValue::Number(number)) => Resolved::Number(Number::Float(number)),
             },
+            Path::List(name) => match ctx.list(name) {
+                Some(list) => Resolved::Array(Array::List(list)),
+                None => Resolved::Null,
+            },
+            Path::Map(name, key) => {
+                let found = match (ctx.map(name), key.resolve(ctx)) {
+                    (Some(map), Resolved::Str(key)) => map.get(key),
+                    // A whole-number key is looked up by its digits: account numbers are
+                    // often numbers in the attributes and text in a CSV file.
+                    (Some(map), Resolved::Number(Number::Integer(key))) => {
+                        map.get(&key.to_string())
+                    }
+                    _ => None,
+                };
+                found.map_or(Resolved::Null, Resolved::Str)
+            }
         }
     }
 }

@@ -10,8 +10,10 @@
 //!   any other escape is an error); numbers (`-12`, `3.5`, `1e3`; held as `f64`); `true`,
 //!   `false`, `null` in any case; arrays of literals `[1, "a", [true]]`.
 //! - **Paths**: `task` and `worker` (the attributes objects, alone or followed by `.key` and
-//!   `[n]` steps), `schedule.NAME` (whether that schedule is open now), or a callback
-//!   parameter by its exact Twilio name ([`Param`]). Keys are `[A-Za-z_][A-Za-z0-9_]*`; after
+//!   `[n]` steps), `schedule.NAME` (whether that schedule is open now), `lists.NAME` (a list
+//!   file's values, for `IN`, `NOT IN` and `HAS`), `maps.NAME[path]` (a map file's value for
+//!   the key that `path` gives, or null), or a callback parameter by its exact Twilio name
+//!   ([`Param`]). Keys are `[A-Za-z_][A-Za-z0-9_]*`; after
 //!   a dot any such word, even `in` or `and`, is just a key. Any other bare name is an error.
 //! - **Operators**: `==` (also `=`), `!=`, `<`, `<=`, `>`, `>=`, `CONTAINS`, `HAS`, `IN`,
 //!   `NOT IN`, `AND`, `OR`, unary `NOT`, parentheses. Word operators in any case. Precedence
@@ -40,6 +42,11 @@
 //! - `a IN b`: `b` is an array and `a` anything but an array `==` one of its elements.
 //! - `a NOT IN b`: `b` is an array and `a` anything but an array equal to none of them (a
 //!   missing `a` is therefore `NOT IN` any list without `null`). Not an array: false.
+//! - A list (`lists.NAME`) holds strings: `x IN lists.NAME` and `lists.NAME HAS x` are hash
+//!   lookups, true when `x` is a string in the list, and `NOT IN` their negation (so a
+//!   missing `x` is `NOT IN` every list). A list compares false under every other operator.
+//! - `maps.NAME[path]` is the map's value (a string) for `path`'s value, a string or a whole
+//!   number (looked up by its digits); null when the key is absent or not such a value.
 //! - `AND` and `OR` evaluate left to right and stop as soon as the result is known.
 //!
 //! JSON integers are compared exactly among themselves; any comparison involving a literal
@@ -56,12 +63,14 @@ mod value;
 #[cfg(test)]
 pub(crate) mod testing;
 
-pub use ast::{Expr, Literal, Operand, Operator, Param, Path, Segment};
+pub use ast::{Expr, Literal, Lookup, Operand, Operator, Param, Path, Segment};
 pub use error::ParseError;
 pub use explanation::{Explanation, Reason, Side};
 pub(crate) use parser::parse_hole;
 pub use parser::{MAX_DEPTH, parse, parse_path};
 pub use value::{Array, Elements, Number, Resolved};
+
+use super::lookup::{List, Map};
 
 /// What an expression is evaluated against: one assignment callback.
 pub trait Context {
@@ -74,6 +83,15 @@ pub trait Context {
     /// Whether the named schedule is open now; `false` for schedules the context does not
     /// know (the loader rejects those up front, see [`Expr::schedules`]).
     fn schedule_open(&self, name: &str) -> bool;
+    /// The named list; `None` for lists the context does not know (the loader rejects
+    /// unknown names up front, see [`Expr::lookups`]).
+    fn list(&self, _name: &str) -> Option<&List> {
+        None
+    }
+    /// The named map; `None` for maps the context does not know.
+    fn map(&self, _name: &str) -> Option<&Map> {
+        None
+    }
 }
 
 /// A callback parameter's value: [`Param::TaskAge`] and [`Param::TaskPriority`] are numbers,

@@ -11,7 +11,9 @@
 //! operand     := literal | path
 //! comparison  := "==" | "=" | "!=" | "<" | "<=" | ">" | ">=" | CONTAINS | HAS | IN | NOT IN
 //! literal     := string | number | TRUE | FALSE | NULL | "[" (literal ("," literal)*)? "]"
-//! path        := (task | worker) segment* | schedule "." name | Param
+//! path        := (task | worker) segment* | schedule "." name | lists "." name
+//!              | maps "." name "[" key "]" | Param
+//! key         := (task | worker) segment* | Param
 //! segment     := "." name | "[" digits "]"
 //! ```
 //!
@@ -139,7 +141,9 @@ impl Wanted<'_> {
             Wanted::Condition(Some(token)) => format!("a condition after `{token}`"),
             Wanted::Value(operator) => format!("a value after `{operator}`"),
             Wanted::Path => {
-                "a path (`task.…`, `worker.…`, `schedule.NAME` or a callback parameter)".to_owned()
+                "a path (`task.…`, `worker.…`, `schedule.NAME`, `lists.NAME`, `maps.NAME[…]` or a \
+                 callback parameter)"
+                    .to_owned()
             }
         }
     }
@@ -377,6 +381,8 @@ impl<'s> Grammar<'s> {
             "task" => Path::Task(segments(input)?),
             "worker" => Path::Worker(segments(input)?),
             "schedule" => schedule(input)?,
+            "lists" => Path::List(table_name(input, "lists", "list")?.to_owned()),
+            "maps" => self.map(input)?,
             _ => {
                 if let Some(param) = Param::from_name(name) {
                     if input.starts_with(['.', '[']) {
@@ -396,6 +402,46 @@ impl<'s> Grammar<'s> {
             }
         };
         Ok(Operand::Path(path))
+    }
+
+    /// `maps.NAME[key]`, after `maps`.
+    fn map(&self, input: &mut &'s str) -> Outcome<Path> {
+        let name = table_name(input, "maps", "map")?.to_owned();
+        let Some(rest) = input.strip_prefix('[') else {
+            return Err(fail(
+                input,
+                format!(
+                    "expected `[` and a key after `maps.{name}` (e.g. `maps.{name}[task.from]`),                      found {}",
+                    found(input)
+                ),
+            ));
+        };
+        *input = rest;
+        skip_whitespace(input);
+        let start = *input;
+        let key = match input.chars().next() {
+            Some(first) if is_word_start(first) => self.named(input, Wanted::Path)?,
+            _ => return Err(fail(start, map_key_wanted(start))),
+        };
+        let key = match key {
+            Operand::Path(key @ (Path::Task(_) | Path::Worker(_) | Path::Param(_))) => key,
+            _ => return Err(fail(start, map_key_wanted(start))),
+        };
+        skip_whitespace(input);
+        let Some(rest) = input.strip_prefix(']') else {
+            return Err(fail(
+                input,
+                format!("expected `]` after the key, found {}", found(input)),
+            ));
+        };
+        *input = rest;
+        if input.starts_with(['.', '[']) {
+            return Err(fail(
+                input,
+                "a map's value is text: it has no fields or elements",
+            ));
+        }
+        Ok(Path::Map(name, Box::new(key)))
     }
 
     /// A path filling the input up to byte offset `end`, with whitespace allowed around it.
@@ -624,6 +670,49 @@ fn schedule(input: &mut &str) -> Outcome<Path> {
     Ok(Path::Schedule(name.to_owned()))
 }
 
+/// The `.NAME` after `lists` or `maps`.
+fn table_name<'s>(input: &mut &'s str, root: &str, what: &str) -> Outcome<&'s str> {
+    let Some(rest) = input.strip_prefix('.') else {
+        return Err(fail(
+            input,
+            format!(
+                "expected `.` and a {what} name after `{root}`, found {}",
+                found(input)
+            ),
+        ));
+    };
+    *input = rest;
+    let Some(name) = opt(identifier).parse_next(input)? else {
+        return Err(fail(
+            input,
+            format!(
+                "expected a {what} name after `{root}.`, found {}",
+                found(input)
+            ),
+        ));
+    };
+    if root == "lists" && input.starts_with(['.', '[']) {
+        return Err(fail(
+            input,
+            "a list is named by exactly one key, `lists.NAME`, and is read whole with `IN`,              `NOT IN` or `HAS`",
+        ));
+    }
+    if root == "maps" && input.starts_with('.') {
+        return Err(fail(
+            input,
+            "a map is named by exactly one key, then the key to look up: `maps.NAME[path]`",
+        ));
+    }
+    Ok(name)
+}
+
+fn map_key_wanted(input: &str) -> String {
+    format!(
+        "expected the key to look up, a `task.…`, `worker.…` or callback parameter path, found {}",
+        found(input)
+    )
+}
+
 /// A quoted string, single or double quotes, with escapes resolved.
 fn string(input: &mut &str) -> Outcome<String> {
     let start = *input;
@@ -776,7 +865,7 @@ fn word_at(input: &str) -> &str {
 }
 
 fn unknown_name(name: &str) -> String {
-    let known = ["task", "worker", "schedule"]
+    let known = ["task", "worker", "schedule", "lists", "maps"]
         .into_iter()
         .chain(Param::ALL.iter().map(|param| param.name()));
     let hint = known

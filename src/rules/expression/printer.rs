@@ -117,6 +117,8 @@ impl fmt::Display for Path {
             Path::Worker(segments) => ("worker", segments),
             Path::Schedule(name) => return write!(f, "schedule.{name}"),
             Path::Param(param) => return write!(f, "{param}"),
+            Path::List(name) => return write!(f, "lists.{name}"),
+            Path::Map(name, key) => return write!(f, "maps.{name}[{key}]"),
         };
         f.write_str(root)?;
         for segment in segments {

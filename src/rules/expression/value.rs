@@ -10,6 +10,7 @@ use std::fmt::{self, Write as _};
 use serde_json::{Map, Value};
 
 use super::ast::Literal;
+use crate::rules::lookup::List;
 
 /// A value a path or literal resolved to, borrowed from wherever it lives.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +49,8 @@ pub enum Array<'a> {
     Json(&'a [Value]),
     /// An array literal in the expression.
     Literal(&'a [Literal]),
+    /// A list file, by name: only ever searched, never walked (it may hold a million values).
+    List(&'a List),
 }
 
 /// The elements of an [`Array`], as [`Resolved`] views.
@@ -105,6 +108,8 @@ impl<'a> Resolved<'a> {
             (Resolved::Bool(left), Resolved::Bool(right)) => left == right,
             (Resolved::Number(left), Resolved::Number(right)) => left.equals(*right),
             (Resolved::Str(left), Resolved::Str(right)) => left == right,
+            // A list file is for searching; comparing it whole is always false.
+            (Resolved::Array(Array::List(_)), _) | (_, Resolved::Array(Array::List(_))) => false,
             (Resolved::Array(left), Resolved::Array(right)) => {
                 left.len() == right.len()
                     && left
@@ -151,6 +156,9 @@ impl<'a> Resolved<'a> {
                 let _ = write!(out, "{number}");
             }
             Resolved::Str(text) => write_json_string(text, out),
+            Resolved::Array(Array::List(list)) => {
+                let _ = write!(out, "lists.{} ({} values)", list.name(), list.len());
+            }
             Resolved::Array(items) => {
                 out.push('[');
                 for (index, item) in items.elements().enumerate() {
@@ -242,6 +250,7 @@ impl<'a> Array<'a> {
         match self {
             Array::Json(items) => items.len(),
             Array::Literal(items) => items.len(),
+            Array::List(list) => list.len(),
         }
     }
 
@@ -258,9 +267,13 @@ impl<'a> Array<'a> {
         }
     }
 
-    /// Whether some element `==` the value.
+    /// Whether some element `==` the value. A list file is one hash lookup.
     pub fn includes(&self, value: &Resolved<'_>) -> bool {
-        self.elements().any(|element| element.equals(value))
+        match (self, value) {
+            (Array::List(list), Resolved::Str(text)) => list.contains(text),
+            (Array::List(_), _) => false,
+            _ => self.elements().any(|element| element.equals(value)),
+        }
     }
 }
 
@@ -271,6 +284,8 @@ impl<'a> Iterator for Elements<'a> {
         let element = match self.array {
             Array::Json(items) => items.get(self.index).map(Resolved::from_json),
             Array::Literal(items) => items.get(self.index).map(Resolved::from_literal),
+            // Never walked: see `includes`.
+            Array::List(_) => None,
         };
         self.index += 1;
         element

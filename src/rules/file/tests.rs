@@ -203,3 +203,245 @@ fn a_schedule_problem_names_its_field_once() {
         ]
     );
 }
+
+/// A folder of its own under the system's temp folder, with these files in it.
+fn folder_with(files: &[(&str, &str)]) -> PathBuf {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let folder = std::env::temp_dir().join(format!(
+        "assignment-router-rules-{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    ));
+    std::fs::create_dir_all(&folder).unwrap();
+    for (name, text) in files {
+        std::fs::write(folder.join(name), text).unwrap();
+    }
+    folder
+}
+
+fn callback(task: &str) -> crate::callback::AssignmentCallback {
+    use crate::callback::verified::Verified;
+    let pairs = vec![
+        ("AccountSid".to_owned(), format!("AC{}", "0".repeat(32))),
+        ("WorkspaceSid".to_owned(), format!("WS{}", "0".repeat(32))),
+        ("TaskSid".to_owned(), format!("WT{}", "0".repeat(32))),
+        ("WorkerSid".to_owned(), format!("WK{}", "0".repeat(32))),
+        ("ReservationSid".to_owned(), format!("WR{}", "0".repeat(32))),
+        ("TaskAttributes".to_owned(), task.to_owned()),
+        ("WorkerAttributes".to_owned(), "{}".to_owned()),
+    ];
+    crate::callback::AssignmentCallback::from_verified(Verified::unchecked(pairs)).unwrap()
+}
+
+const VIP_RULES: &str = r#"
+[lists.vip_numbers]
+file = "vip.txt"
+
+[maps.account_manager]
+file = "managers.csv"
+
+[[rules]]
+name = "vip-to-manager"
+when = 'task.from IN lists.vip_numbers AND maps.account_manager[task.from] != null'
+instruction = "dequeue"
+from = "{{task.to}}"
+to = "{{maps.account_manager[task.from]}}"
+
+[[rules]]
+name = "vip"
+when = 'lists.vip_numbers HAS task.from'
+instruction = "reject"
+activity_sid = "WA0123456789abcdef0123456789abcdef"
+
+[default]
+instruction = "accept"
+"#;
+
+#[test]
+fn lists_and_maps_are_read_from_files_beside_the_rules() {
+    let folder = folder_with(&[
+        ("vip.txt", "# VIPs\n+15005550006\n+15005550007\n"),
+        ("managers.csv", "key,value\n+15005550006,client:alice\n"),
+    ]);
+    let rules = parse_in(VIP_RULES, &folder).unwrap();
+    assert!(rules.warnings.is_empty(), "{:?}", rules.warnings);
+    assert_eq!(
+        rules.files(),
+        [folder.join("vip.txt"), folder.join("managers.csv")]
+    );
+    let now = jiff::Timestamp::now();
+
+    let managed = callback(r#"{"from": "+15005550006", "to": "+15005550100"}"#);
+    let decision = rules.decide(&managed, now);
+    assert_eq!(decision.rule, "vip-to-manager");
+    let answer: serde_json::Value = serde_json::from_slice(&decision.answer).unwrap();
+    assert_eq!(answer["to"], "client:alice");
+
+    let unmanaged = callback(r#"{"from": "+15005550007", "to": "+15005550100"}"#);
+    assert_eq!(rules.decide(&unmanaged, now).rule, "vip");
+
+    let stranger = callback(r#"{"from": "+15005550999"}"#);
+    assert_eq!(rules.decide(&stranger, now).rule, "default");
+    let no_from = callback("{}");
+    assert_eq!(rules.decide(&no_from, now).rule, "default");
+}
+
+#[test]
+fn a_map_key_that_is_a_whole_number_is_looked_up_by_its_digits() {
+    let folder = folder_with(&[("tiers.csv", "1234,gold\n")]);
+    let text = "[maps.tier]\nfile = \"tiers.csv\"\n\n[[rules]]\nname = \"gold\"\n\
+                when = 'maps.tier[task.account] == \"gold\"'\ninstruction = \"accept\"\n\n\
+                [default]\ninstruction = \"defer\"\n";
+    let rules = parse_in(text, &folder).unwrap();
+    let now = jiff::Timestamp::now();
+    assert_eq!(
+        rules.decide(&callback(r#"{"account": 1234}"#), now).rule,
+        "gold"
+    );
+    assert_eq!(
+        rules.decide(&callback(r#"{"account": "1234"}"#), now).rule,
+        "gold"
+    );
+    assert_eq!(
+        rules.decide(&callback(r#"{"account": 1234.5}"#), now).rule,
+        "default"
+    );
+}
+
+#[test]
+fn a_template_whose_map_has_no_such_key_skips_the_rule() {
+    let folder = folder_with(&[("managers.csv", "+15005550006,client:alice\n")]);
+    let text = "[maps.account_manager]\nfile = \"managers.csv\"\n\n[[rules]]\nname = \"m\"\n\
+                instruction = \"dequeue\"\nfrom = \"+15005550100\"\n\
+                to = \"{{maps.account_manager[task.from]}}\"\n\n[default]\ninstruction = \"accept\"\n";
+    let rules = parse_in(text, &folder).unwrap();
+    let decision = rules.decide(
+        &callback(r#"{"from": "+15005550999"}"#),
+        jiff::Timestamp::now(),
+    );
+    assert_eq!(decision.rule, "default");
+    assert_eq!(decision.skipped.len(), 1);
+    assert_eq!(decision.skipped[0].rule.as_str(), "m");
+}
+
+#[test]
+fn every_problem_with_list_and_map_files_names_the_table_the_file_and_the_line() {
+    let folder = folder_with(&[("managers.csv", "a,1\nb\na,2\n")]);
+    let text = "[lists.missing]\nfile = \"nowhere.txt\"\n\n[maps.managers]\nfile = \"managers.csv\"\n\n\
+                [lists.empty]\nfile = \"\"\n\n[maps.nofile]\ncolumns = 2\n\n[[rules]]\nname = \"r\"\n\
+                when = 'task.from IN lists.missing OR maps.managers[task.from] != null OR \
+                maps.nofile[task.x] != null OR lists.empty HAS task.x'\ninstruction = \"accept\"\n\n\
+                [default]\ninstruction = \"accept\"\n";
+    let found: Vec<String> = parse_in(text, &folder)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let csv = folder.join("managers.csv");
+    let missing = folder.join("nowhere.txt");
+    assert_eq!(found.len(), 6, "{found:#?}");
+    assert!(
+        found[0].starts_with(&format!(
+            "list \"empty\", field `file`: must be a path (a string)"
+        )),
+        "{found:#?}"
+    );
+    assert!(
+        found.iter().any(|p| p.starts_with(&format!(
+            "list \"missing\", field `file`: cannot read {}: ",
+            missing.display()
+        ))),
+        "{found:#?}"
+    );
+    for expected in [
+        format!(
+            "map \"managers\", field `file`: {}: line 2: expected two columns, `key,value`, found 1",
+            csv.display()
+        ),
+        format!(
+            "map \"managers\", field `file`: {}: line 3: key `a` is given again (first on line 1)",
+            csv.display()
+        ),
+        "map \"nofile\", field `columns`: unknown key `columns`: a map takes only `file`"
+            .to_owned(),
+        "map \"nofile\", field `file`: missing: the path of the map file (CSV rows `key,value`)"
+            .to_owned(),
+    ] {
+        assert!(found.contains(&expected), "{expected}\nnot in {found:#?}");
+    }
+}
+
+#[test]
+fn reading_an_undeclared_list_or_map_is_a_problem_naming_what_is_declared() {
+    let folder = folder_with(&[("vip.txt", "a\n")]);
+    let text = "[lists.vip]\nfile = \"vip.txt\"\n\n[[rules]]\nname = \"r\"\n\
+                when = 'task.from IN lists.vips AND lists.vip HAS task.x'\ninstruction = \"dequeue\"\n\
+                from = \"{{maps.nowhere[task.from]}}\"\n\n[default]\ninstruction = \"accept\"\n";
+    let found: Vec<String> = parse_in(text, &folder)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [
+            "rule \"r\", field `when`: unknown list `vips` (declared: vip)",
+            "rule \"r\", field `from`: unknown map `nowhere` (the file declares no [maps.NAME])",
+        ]
+    );
+}
+
+#[test]
+fn a_list_or_map_no_rule_reads_is_a_warning() {
+    let folder = folder_with(&[("a.txt", "x\n"), ("b.csv", "k,v\n")]);
+    let text = "[lists.unread]\nfile = \"a.txt\"\n\n[maps.unread_map]\nfile = \"b.csv\"\n\n\
+                [default]\ninstruction = \"accept\"\n";
+    let rules = parse_in(text, &folder).unwrap();
+    let warnings: Vec<String> = rules.warnings.iter().map(ToString::to_string).collect();
+    assert_eq!(
+        warnings,
+        [
+            "list \"unread\": declared but no rule reads it (`lists.unread`)",
+            "map \"unread_map\": declared but no rule reads it (`maps.unread_map`)",
+        ]
+    );
+}
+
+#[test]
+fn lists_and_maps_must_be_tables_of_tables() {
+    assert_problem(
+        "lists = [\"a\"]\n[default]\ninstruction = \"accept\"\n",
+        "field `lists`: `lists` must hold tables: write [lists.NAME] with `file = \"…\"`",
+    );
+    assert_problem(
+        "[maps]\nx = \"a.csv\"\n[default]\ninstruction = \"accept\"\n",
+        "map \"x\": must be a table: write [maps.NAME] with `file = \"…\"`",
+    );
+}
+
+#[test]
+fn a_list_of_a_million_values_loads() {
+    let mut text = String::with_capacity(13_000_000);
+    for number in 0..1_000_000u32 {
+        text.push_str(&format!("+1500{number:07}\n"));
+    }
+    let folder = folder_with(&[("big.txt", &text)]);
+    let rules_text = "[lists.big]\nfile = \"big.txt\"\n\n[[rules]]\nname = \"r\"\n\
+                      when = 'task.from IN lists.big'\ninstruction = \"accept\"\n\n\
+                      [default]\ninstruction = \"defer\"\n";
+    let rules = parse_in(rules_text, &folder).unwrap();
+    let now = jiff::Timestamp::now();
+    assert_eq!(
+        rules
+            .decide(&callback(r#"{"from": "+15000999999"}"#), now)
+            .rule,
+        "r"
+    );
+    assert_eq!(
+        rules
+            .decide(&callback(r#"{"from": "+15001000000"}"#), now)
+            .rule,
+        "default"
+    );
+}

@@ -1,0 +1,67 @@
+//! The trace of a failed case: each schedule at the case's instant, each rule tried and why
+//! it answered, did not match or was skipped, then the answer, in `explain`'s words (from the
+//! rules' own `explain`), so that a failure reads the same as `explain` on that callback.
+
+use jiff::Timestamp;
+
+use crate::callback::AssignmentCallback;
+use crate::rules::RuleSet;
+
+/// Form fields whose values are passwords, shown as a placeholder (as `explain` does).
+const SECRET_FORM_FIELDS: &[&str] = &["SipAuthPassword"];
+
+/// The trace, one line each; reasons are indented under their rule.
+pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> Vec<String> {
+    let mut lines = vec![format!("at {at}")];
+    for (name, schedule) in rules.schedules() {
+        let state = if schedule.is_open(at) {
+            "open"
+        } else {
+            "closed"
+        };
+        lines.push(format!(
+            "schedule \"{name}\": {state} ({} in {})",
+            schedule.local_time(at),
+            schedule.timezone_name()
+        ));
+    }
+    // Shadow rules' verdicts (`mode = "shadow"`) join the trials here once the rules'
+    // `explain` reports them.
+    let (trials, decision) = rules.explain(callback, at);
+    for trial in &trials {
+        let verdict = if trial.answered() {
+            "answers"
+        } else if trial.skip.is_some() {
+            "matched, but is skipped"
+        } else {
+            "does not match"
+        };
+        if trial.rule == "default" && trial.when.is_none() && trial.answered() {
+            lines.push("default: answers (no rule did)".to_owned());
+        } else {
+            lines.push(format!("rule \"{}\": {verdict}", trial.rule));
+        }
+        if let Some(when) = &trial.when {
+            lines.extend(when.reasons.iter().map(|reason| format!("    {reason}")));
+        }
+        if let Some(skip) = &trial.skip {
+            lines.push(format!("    {skip}"));
+        }
+    }
+    lines.push(format!(
+        "answer: 200 application/json {}",
+        String::from_utf8_lossy(&decision.answer)
+    ));
+    if let Some(form) = &decision.update_form {
+        lines.push("then: the Reservation update, with the form".to_owned());
+        for (key, value) in form {
+            if SECRET_FORM_FIELDS.contains(key) {
+                let length = value.chars().count();
+                lines.push(format!("    {key}=<{length} characters, not shown>"));
+            } else {
+                lines.push(format!("    {key}={value}"));
+            }
+        }
+    }
+    lines
+}
