@@ -173,7 +173,7 @@ def check_binary(binary, shipped, wrong):
     for path in shipped:
         result = check(path)
         if result.returncode != 0:
-            problem(path, f"the schema takes it but `check` does not:\n{result.stdout}{result.stderr}")
+            problem(path, f"`check` refuses it:\n{result.stdout}{result.stderr}")
     with tempfile.TemporaryDirectory() as folder:
         with open(os.path.join(folder, "vip_numbers.txt"), "w") as file:
             file.write("+15005550006\n")
@@ -214,13 +214,13 @@ def main():
         problem(os.path.join(REPO, "examples"), "no rules file found under examples/")
     for path in shipped:
         check_shipped(validator, path)
-    print(f"{len(shipped)} shipped rules files validate: "
+    print(f"{len(shipped)} shipped rules files against the schema: "
           f"{', '.join(os.path.relpath(path, REPO) for path in shipped)}")
     wrong = check_wrong(validator)
-    print(f"{len(wrong)} wrong files fail where they are wrong")
+    print(f"{len(wrong)} wrong files, each to fail where it is wrong")
     if arguments.binary:
         check_binary(os.path.abspath(arguments.binary), shipped, wrong)
-        print("`assignment-router schema` prints the committed file; `check` agrees on every file")
+        print(f"`assignment-router schema` against the committed file; `check` on {len(shipped) + 1 + len(wrong)} files")
 
     print(f"schema checked in {time.monotonic() - started:.1f} s")
     if problems:

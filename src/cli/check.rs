@@ -68,9 +68,11 @@ pub fn run(config: Option<&Path>, rules: Option<&Path>, deny_warnings: bool) -> 
         println!("{file}: warning: {warning}");
     }
     if deny_warnings && !rules.warnings.is_empty() {
+        let count = rules.warnings.len();
         println!(
-            "{file}: {} warning(s), and --deny-warnings makes them problems",
-            rules.warnings.len()
+            "{file}: {count} warning{}, and --deny-warnings makes {} problems",
+            if count == 1 { "" } else { "s" },
+            if count == 1 { "it" } else { "them" }
         );
         return ExitCode::FAILURE;
     }

@@ -137,6 +137,3 @@ pub fn run(
         ExitCode::FAILURE
     }
 }
-
-#[cfg(test)]
-mod tests;

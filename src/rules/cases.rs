@@ -59,8 +59,9 @@ pub struct Expect {
     /// REST form fields by their exact names (`DequeueFrom`, …), each with every value it
     /// must carry, in order (lists are repeated keys over REST).
     pub form: Vec<(String, Vec<String>)>,
-    // Shadow rules (`mode = "shadow"`) never answer; what they would have done is expected
-    // here, under a key of its own, once decisions carry their verdicts.
+    /// Shadow rules (`mode = "shadow"`) that would have answered, exactly these (they never
+    /// do); an empty list: none would have.
+    pub shadow: Option<Vec<Named>>,
 }
 
 /// A rule name as written in a case, with its line: checked against the rules file.
@@ -121,22 +122,6 @@ const SIDS: [(&str, &str); 7] = [
 ];
 
 const CASE_KEYS: &str = "`name`, `at`, `task`, `worker`, `params` and `expect`";
-
-impl Case {
-    /// A problem with this case as a whole, on its first line.
-    pub fn problem(&self, field: Option<&str>, message: impl Into<String>) -> CaseProblem {
-        CaseProblem {
-            line: self.line,
-            whose: Whose::Case {
-                number: self.number,
-                name: Some(self.name.clone()),
-            },
-            field: field.map(str::to_owned),
-            message: message.into(),
-            snippet: None,
-        }
-    }
-}
 
 /// The callback's form fields, as TaskRouter would send them: the parameters given, every
 /// SID not given (the case's number in hex, so each case has its own), and the attributes as
@@ -218,6 +203,11 @@ pub fn parse(text: &str, rules: &RuleSet) -> Result<Vec<Case>, Vec<CaseProblem>>
 /// no rule of the file is a mistake in the case, not a failure of the rules.
 fn check_names(cases: &[Case], rules: &RuleSet) -> Vec<CaseProblem> {
     let names: Vec<&str> = rules.rules().map(|rule| rule.name.as_str()).collect();
+    let shadows: Vec<&str> = rules
+        .shadows()
+        .iter()
+        .map(|rule| rule.name.as_str())
+        .collect();
     let unknown = |named: &Named| !names.contains(&named.name.as_str());
     let mut problems = Vec::new();
     for case in cases {
@@ -236,6 +226,23 @@ fn check_names(cases: &[Case], rules: &RuleSet) -> Vec<CaseProblem> {
         };
         if let Some(rule) = case.expect.rule.as_ref().filter(|rule| unknown(rule)) {
             refuse(rule, "expect.rule", no_such_rule(&rule.name, &names));
+        }
+        for shadow in case.expect.shadow.iter().flatten() {
+            if !shadows.contains(&shadow.name.as_str()) {
+                let message = if shadows.is_empty() {
+                    format!(
+                        "`{}` is no shadow rule: the rules file has none",
+                        shadow.name
+                    )
+                } else {
+                    format!(
+                        "`{}` is no shadow rule of the rules file: expected {}",
+                        shadow.name,
+                        shadows.join(", ")
+                    )
+                };
+                refuse(shadow, "expect.shadow", message);
+            }
         }
         for skipped in case.expect.skipped.iter().flatten() {
             if skipped.name == "default" {
@@ -738,6 +745,7 @@ impl Reader<'_> {
                     }
                 }
                 "skipped" => expect.skipped = self.skipped(whose, &field, item),
+                "shadow" => expect.shadow = self.skipped(whose, &field, item),
                 "form" => expect.form = self.form(whose, item),
                 other if is_field_key(other) => {
                     if let Some(expected) = self.expected(whose, &field, item) {
@@ -751,7 +759,7 @@ impl Reader<'_> {
                     Some(&field),
                     format!(
                         "unknown key `{other}`: `expect` takes `rule`, `instruction`, \
-                         `delivery`, `skipped`, `form` and the fields of an instruction by \
+                         `delivery`, `skipped`, `shadow`, `form` and the fields of an instruction by \
                          their rules-file names (`to`, `from`, `timeout`, …)"
                     ),
                 ),

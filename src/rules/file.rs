@@ -122,8 +122,11 @@ pub fn parse_in(text: &str, folder: &Path) -> Result<RuleSet, Vec<Problem>> {
     checker.warn_unread_lookups();
     match default {
         Some(default) if checker.problems.is_empty() => {
-            Ok(RuleSet::new(rules, default, schedules, checker.warnings)
-                .with_lookups(lookups, files))
+            let mut set = RuleSet::new(rules, default, schedules, checker.warnings)
+                .with_lookups(lookups, files);
+            let lints = super::lints::lint(&set, text);
+            set.warnings.extend(lints);
+            Ok(set)
         }
         _ => Err(checker.problems),
     }
@@ -209,7 +212,26 @@ impl Checker {
                 };
                 let path = lookup::resolve(folder, file);
                 let text = match std::fs::read_to_string(&path) {
+                    Ok(text) if text.len() > lookup::MAX_FILE_BYTES => {
+                        self.problem(
+                            &place,
+                            Some("file"),
+                            format!(
+                                "{} is larger than 4 GiB, the most a list or map may be",
+                                path.display()
+                            ),
+                        );
+                        continue;
+                    }
                     Ok(text) => text,
+                    Err(error) if error.kind() == std::io::ErrorKind::InvalidData => {
+                        self.problem(
+                            &place,
+                            Some("file"),
+                            format!("{} is not UTF-8 text", path.display()),
+                        );
+                        continue;
+                    }
                     Err(error) => {
                         self.problem(
                             &place,
@@ -346,7 +368,11 @@ impl Checker {
             self.warnings.push(Problem::new(
                 &kind.place(&name),
                 None,
-                format!("declared but no rule reads it (`{}.{name}`)", kind.root()),
+                format!(
+                    "declared, but no rule reads it: remove it, or use `{}.{name}` in a rule's \
+                     `when` or a template",
+                    kind.root()
+                ),
             ));
         }
     }

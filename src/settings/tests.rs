@@ -281,7 +281,6 @@ fn a_watch_setting_that_is_not_a_boolean_is_refused_naming_it() {
     .to_string();
     assert_eq!(
         error,
-        "setting `rules.watch` (from the environment): expected a boolean, got the string \
-         \"sometimes\"",
+        "setting `rules.watch`: expected a boolean, got string \"sometimes\""
     );
 }

@@ -129,7 +129,7 @@ fn check_with_deny_warnings_prints_the_lints_and_fails() {
     let mut expected = rules;
     expected.extend(warnings);
     expected.push(format!(
-        "{}: 5 warning(s), and --deny-warnings makes them problems",
+        "{}: 5 warnings, and --deny-warnings makes them problems",
         file.display()
     ));
     assert_eq!(stdout, expected);

@@ -222,3 +222,70 @@ fn explain_shows_what_a_shadow_rule_would_answer() {
         "{stdout}"
     );
 }
+
+#[test]
+fn test_cases_expect_what_shadow_rules_would_answer() {
+    // Arrange
+    let rules = temp_file("shadow-rules.toml", RULES);
+    let cases = temp_file(
+        "shadow.test.toml",
+        r#"
+        [[cases]]
+        name = "a VIP is accepted, and both shadow rules would answer"
+        task = { vip = true, to = "+15005550100" }
+        expect = { rule = "vip", shadow = ["new-conference", "new-vip-routing"] }
+
+        [[cases]]
+        name = "anyone else: no shadow rule would"
+        task = { vip = false }
+        expect = { rule = "default", shadow = [] }
+
+        [[cases]]
+        name = "wrongly expects no shadow rule"
+        task = { vip = true, to = "+15005550100" }
+        expect = { rule = "vip", shadow = [] }
+        "#,
+    );
+    let mut run = command(RULES, &[]);
+    run.arg("test").arg("--rules").arg(&rules).arg(&cases);
+    let unknown = temp_file(
+        "shadow-unknown.test.toml",
+        "[[cases]]\nname = \"n\"\nexpect = { shadow = [\"vip\"] }\n",
+    );
+    let mut refused = command(RULES, &[]);
+    refused.arg("test").arg("--rules").arg(&rules).arg(&unknown);
+
+    // Act
+    let output = run_to_end(run);
+    let refused = run_to_end(refused);
+
+    // Assert
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(1), "{stdout}");
+    assert!(
+        stdout.contains("case a VIP is accepted, and both shadow rules would answer ... ok"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("case anyone else: no shadow rule would ... ok"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("case wrongly expects no shadow rule ... FAILED"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("shadow rule \"new-vip-routing\": would answer reject"),
+        "the trace shows the shadow rules: {stdout}"
+    );
+    assert!(stdout.contains("2 passed; 1 failed"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&refused.stderr);
+    assert_eq!(refused.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(
+            "field `expect.shadow`: `vip` is no shadow rule of the rules file: expected new-vip-routing, new-conference"
+        ),
+        "{stderr}"
+    );
+    assert!(refused.stdout.is_empty());
+}

@@ -16,6 +16,9 @@ const ACCEPT: &str = "[default]\ninstruction = \"accept\"\n";
 const REJECT: &str = "[default]\ninstruction = \"reject\"\n";
 const DEQUEUE: &str = "[default]\ninstruction = \"dequeue\"\nfrom = \"+15005550006\"\n";
 
+/// The line that ends the problems of a reload refused.
+const REFUSED: &str = "rules not reloaded: the rules in force stay";
+
 /// What a change on disk must take, at most, to answer callbacks.
 const PICKUP: Duration = Duration::from_secs(2);
 
@@ -242,7 +245,7 @@ async fn changes_that_do_not_load_keep_the_rules_in_force_and_log_every_problem(
         "[default]\ninstruction = \"reject\"\nthis is not toml\n",
     )
     .unwrap();
-    let refused_syntax = log.wait_for(&running, "rules not reloaded", 1, PICKUP);
+    let refused_syntax = log.wait_for(&running, REFUSED, 1, PICKUP);
     let after_syntax = instruction(&running).await;
     // Long enough for several polls: a refused file is not read again until it changes.
     tokio::time::sleep(Duration::from_secs(1)).await;
@@ -255,7 +258,7 @@ async fn changes_that_do_not_load_keep_the_rules_in_force_and_log_every_problem(
          [default]\ninstruction = \"reject\"\nshade = \"blue\"\n",
     )
     .unwrap();
-    let refused_keys = log.wait_for(&running, "rules not reloaded", 2, PICKUP);
+    let refused_keys = log.wait_for(&running, REFUSED, 2, PICKUP);
     let after_keys = instruction(&running).await;
 
     // Act 3: a good change.
@@ -289,14 +292,14 @@ async fn changes_that_do_not_load_keep_the_rules_in_force_and_log_every_problem(
     );
     assert_eq!(errors.len(), 5, "three problems and two summaries: {log}");
     assert!(errors[0].contains("not valid TOML at line 3"), "{log}");
-    assert_eq!(errors[1], "rules not reloaded: the rules in force stay");
+    assert_eq!(errors[1], REFUSED);
     assert!(errors[2..4].iter().any(|e| e.contains("`colour`")), "{log}");
     assert!(errors[2..4].iter().any(|e| e.contains("`shade`")), "{log}");
-    assert_eq!(errors[4], "rules not reloaded: the rules in force stay");
+    assert_eq!(errors[4], REFUSED);
     let summaries: Vec<&Value> = log
         .errors()
         .into_iter()
-        .filter(|entry| entry["fields"]["message"] == "rules not reloaded: the rules in force stay")
+        .filter(|entry| entry["fields"]["message"] == REFUSED)
         .collect();
     assert_eq!(summaries[0]["fields"]["problems"], 1);
     assert_eq!(summaries[1]["fields"]["problems"], 2);
@@ -329,7 +332,7 @@ async fn a_burst_of_writes_gives_one_reload() {
     let running = start_with_json_logs(command_for(&rules_file, &[]));
     let mut log = Log::default();
 
-    // Act: ten writes 20 ms apart, each a file that loads, as an editor or a script might
+    // Act: ten writes 10 ms apart, each a file that loads, as an editor or a script might
     // leave them; any one read on its own would count a reload.
     let started = Instant::now();
     for n in 1..=10 {
@@ -340,7 +343,7 @@ async fn a_burst_of_writes_gives_one_reload() {
         };
         std::fs::write(&rules_file, text).unwrap();
         if n < 10 {
-            tokio::time::sleep(Duration::from_millis(20)).await;
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
     let burst = started.elapsed();

@@ -52,9 +52,27 @@ const SECRET_FIELDS: &[&str] = &["sip_auth_password", "form.SipAuthPassword"];
 /// Decides the case's callback at `at` and compares the decision with the case.
 pub fn run(case: &Case, rules: &RuleSet, at: Timestamp) -> Outcome {
     let decision = rules.decide(&case.callback, at);
-    // Shadow rules (`mode = "shadow"`) never answer: once a decision carries their verdicts,
-    // they are compared here too, and count as reached for coverage.
-    let mismatches = compare(&case.expect, &decision);
+    let mut mismatches = compare(&case.expect, &decision);
+    if let Some(expected) = &case.expect.shadow {
+        // Shadow rules never answer: what they would have done is evaluated on its own, as
+        // the service does after an answer.
+        let mut actual: Vec<String> = rules
+            .shadow(&case.callback, at)
+            .into_iter()
+            .filter(|verdict| verdict.outcome.is_ok())
+            .map(|verdict| verdict.rule.to_string())
+            .collect();
+        let mut expected: Vec<String> = expected.iter().map(|named| named.name.clone()).collect();
+        actual.sort_unstable();
+        expected.sort_unstable();
+        if actual != expected {
+            mismatches.push(Mismatch {
+                key: "shadow".to_owned(),
+                expected: Value::from(expected),
+                actual: Some(Value::from(actual)),
+            });
+        }
+    }
     let trace = if mismatches.is_empty() {
         Vec::new()
     } else {

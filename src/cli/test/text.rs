@@ -53,7 +53,13 @@ pub fn render(report: &Report) -> String {
         out.push('\n');
     }
     if let Some(coverage) = &report.coverage {
-        let _ = writeln!(out, "coverage: {}", coverage.summary());
+        let gaps = coverage.gaps();
+        if gaps.is_empty() {
+            let _ = writeln!(out, "coverage: {}", coverage.summary());
+        }
+        for gap in gaps {
+            let _ = writeln!(out, "coverage: {gap}");
+        }
         out.push('\n');
     }
     let verdict = if report.ok() { "ok" } else { "FAILED" };
@@ -87,3 +93,6 @@ pub fn describe(mismatch: &Mismatch) -> String {
 fn shown(value: &Value) -> String {
     value.to_string()
 }
+
+#[cfg(test)]
+mod tests;

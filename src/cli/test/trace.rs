@@ -25,8 +25,6 @@ pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> V
             schedule.timezone_name()
         ));
     }
-    // Shadow rules' verdicts (`mode = "shadow"`) join the trials here once the rules'
-    // `explain` reports them.
     let (trials, decision) = rules.explain(callback, at);
     for trial in &trials {
         let verdict = if trial.answered() {
@@ -61,6 +59,21 @@ pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> V
             } else {
                 lines.push(format!("    {key}={value}"));
             }
+        }
+    }
+    // Shadow rules last: tried after the answer, never answering.
+    for (trial, would) in rules.explain_shadows(callback, at) {
+        let verdict = match (&would, &trial.skip) {
+            (Some(decision), _) => format!("would answer {}", decision.instruction),
+            (None, Some(_)) => "matched, but would be skipped".to_owned(),
+            (None, None) => "does not match".to_owned(),
+        };
+        lines.push(format!("shadow rule \"{}\": {verdict}", trial.rule));
+        if let Some(when) = &trial.when {
+            lines.extend(when.reasons.iter().map(|reason| format!("    {reason}")));
+        }
+        if let Some(skip) = &trial.skip {
+            lines.push(format!("    {skip}"));
         }
     }
     lines

@@ -342,9 +342,7 @@ fn every_problem_with_list_and_map_files_names_the_table_the_file_and_the_line()
     let missing = folder.join("nowhere.txt");
     assert_eq!(found.len(), 6, "{found:#?}");
     assert!(
-        found[0].starts_with(&format!(
-            "list \"empty\", field `file`: must be a path (a string)"
-        )),
+        found[0].starts_with("list \"empty\", field `file`: must be a path (a string)"),
         "{found:#?}"
     );
     assert!(
@@ -402,8 +400,10 @@ fn a_list_or_map_no_rule_reads_is_a_warning() {
     assert_eq!(
         warnings,
         [
-            "list \"unread\": declared but no rule reads it (`lists.unread`)",
-            "map \"unread_map\": declared but no rule reads it (`maps.unread_map`)",
+            "list \"unread\": declared, but no rule reads it: remove it, or use `lists.unread` \
+             in a rule's `when` or a template",
+            "map \"unread_map\": declared, but no rule reads it: remove it, or use \
+             `maps.unread_map` in a rule's `when` or a template",
         ]
     );
 }
@@ -443,5 +443,25 @@ fn a_list_of_a_million_values_loads() {
             .decide(&callback(r#"{"from": "+15001000000"}"#), now)
             .rule,
         "default"
+    );
+}
+
+#[test]
+fn a_list_file_that_is_not_text_is_named() {
+    let folder = folder_with(&[]);
+    std::fs::write(folder.join("bin.txt"), [0xff, 0xfe, 0x00]).unwrap();
+    let text = "[lists.bin]\nfile = \"bin.txt\"\n\n[[rules]]\nname = \"r\"\n\
+                when = 'task.x IN lists.bin'\ninstruction = \"accept\"\n\n[default]\ninstruction = \"accept\"\n";
+    let found: Vec<String> = parse_in(text, &folder)
+        .unwrap_err()
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        found,
+        [format!(
+            "list \"bin\", field `file`: {} is not UTF-8 text",
+            folder.join("bin.txt").display()
+        )]
     );
 }

@@ -388,3 +388,107 @@ fn evaluation_accepts_a_trait_object() {
     let dynamic: &dyn super::super::Context = &ctx;
     assert!(parse("task.vip").unwrap().evaluate(dynamic));
 }
+
+mod lookups {
+    use serde_json::{Value, json};
+
+    use super::super::super::parse;
+    use super::super::super::{Context, Param, ParamValue};
+    use crate::rules::lookup::{List, Map};
+
+    struct WithLookups {
+        task: Value,
+        list: List,
+        map: Map,
+    }
+
+    impl Context for WithLookups {
+        fn task(&self) -> &Value {
+            &self.task
+        }
+        fn worker(&self) -> &Value {
+            &Value::Null
+        }
+        fn param(&self, _param: Param) -> Option<ParamValue<'_>> {
+            None
+        }
+        fn schedule_open(&self, _name: &str) -> bool {
+            false
+        }
+        fn list(&self, name: &str) -> Option<&List> {
+            (name == "vip").then_some(&self.list)
+        }
+        fn map(&self, name: &str) -> Option<&Map> {
+            (name == "manager").then_some(&self.map)
+        }
+    }
+
+    fn holds(source: &str, task: Value) -> bool {
+        let context = WithLookups {
+            task,
+            list: List::parse("vip", "+1\n+2\n7\n"),
+            map: Map::parse("+1,client:alice\n7,client:seven\n").unwrap(),
+        };
+        parse(source).unwrap().evaluate(&context)
+    }
+
+    #[test]
+    fn in_has_and_not_in_look_strings_up() {
+        assert!(holds("task.from IN lists.vip", json!({"from": "+1"})));
+        assert!(holds("lists.vip HAS task.from", json!({"from": "+2"})));
+        assert!(!holds("task.from IN lists.vip", json!({"from": "+3"})));
+        assert!(holds("task.from NOT IN lists.vip", json!({"from": "+3"})));
+        assert!(!holds("task.from NOT IN lists.vip", json!({"from": "+1"})));
+    }
+
+    #[test]
+    fn a_list_holds_strings_so_a_number_or_a_missing_value_is_not_in_it() {
+        assert!(!holds("task.n IN lists.vip", json!({"n": 7})));
+        assert!(holds("task.n NOT IN lists.vip", json!({"n": 7})));
+        assert!(!holds("task.absent IN lists.vip", json!({})));
+        assert!(holds("task.absent NOT IN lists.vip", json!({})));
+        assert!(!holds("lists.vip HAS task.array", json!({"array": ["+1"]})));
+    }
+
+    #[test]
+    fn a_list_compares_false_whole() {
+        assert!(!holds("lists.vip == lists.vip", json!({})));
+        assert!(!holds("lists.vip == [\"+1\", \"+2\", \"7\"]", json!({})));
+        assert!(!holds("lists.vip", json!({})));
+    }
+
+    #[test]
+    fn a_map_gives_its_value_or_null() {
+        assert!(holds(
+            "maps.manager[task.from] == \"client:alice\"",
+            json!({"from": "+1"})
+        ));
+        assert!(holds(
+            "maps.manager[task.from] != null",
+            json!({"from": "+1"})
+        ));
+        assert!(holds(
+            "maps.manager[task.from] == null",
+            json!({"from": "+9"})
+        ));
+        assert!(holds("maps.manager[task.absent] == null", json!({})));
+        assert!(holds(
+            "maps.manager[task.n] == \"client:seven\"",
+            json!({"n": 7})
+        ));
+        assert!(holds("maps.manager[task.n] == null", json!({"n": 7.5})));
+        assert!(holds(
+            "maps.manager[task.o] == null",
+            json!({"o": {"a": 1}})
+        ));
+    }
+
+    #[test]
+    fn an_unknown_list_or_map_is_null() {
+        assert!(!holds("task.from IN lists.other", json!({"from": "+1"})));
+        assert!(holds(
+            "maps.other[task.from] == null",
+            json!({"from": "+1"})
+        ));
+    }
+}

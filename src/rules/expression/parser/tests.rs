@@ -727,3 +727,64 @@ fn template_holes_parse_with_positions_in_the_template() {
             .contains("expected `}}` after the path, found `x`")
     );
 }
+
+#[test]
+fn lists_and_maps_parse_into_their_paths() {
+    assert_eq!(
+        parse("task.from IN lists.vip_numbers").unwrap(),
+        compare(
+            Operand::Path(task(&["from"])),
+            Operator::In,
+            Operand::Path(Path::List("vip_numbers".to_owned()))
+        )
+    );
+    assert_eq!(
+        path("maps.account_manager[ task.from ]"),
+        Path::Map("account_manager".to_owned(), Box::new(task(&["from"])))
+    );
+    assert_eq!(
+        path("maps.tier[TaskQueueSid]"),
+        Path::Map(
+            "tier".to_owned(),
+            Box::new(Path::Param(Param::TaskQueueSid))
+        )
+    );
+    // Printed back as written.
+    let source = "maps.account_manager[task.from] != null AND lists.vip HAS task.from";
+    assert_eq!(parse(source).unwrap().to_string(), source);
+}
+
+#[test]
+fn malformed_lists_and_maps_say_what_was_expected_where() {
+    fails_at("lists", 1, 6, "expected `.` and a list name after `lists`");
+    fails_at(
+        "task.x IN lists.",
+        1,
+        17,
+        "expected a list name after `lists.`",
+    );
+    fails_at(
+        "task.x IN lists.vip[0]",
+        1,
+        20,
+        "a list is named by exactly one key",
+    );
+    fails_at("maps.m == 1", 1, 7, "expected `[` and a key after `maps.m`");
+    fails_at(
+        "maps.m.x[task.a] == 1",
+        1,
+        7,
+        "a map is named by exactly one key",
+    );
+    fails_at("maps.m[\"a\"] == 1", 1, 8, "expected the key to look up");
+    fails_at(
+        "maps.m[maps.n[task.a]] == 1",
+        1,
+        8,
+        "expected the key to look up",
+    );
+    fails_at("maps.m[lists.l] == 1", 1, 8, "expected the key to look up");
+    fails_at("maps.m[task.a == 1", 1, 15, "expected `]` after the key");
+    fails_at("maps.m[task.a].b == 1", 1, 15, "a map's value is text");
+    fails_at("lits.vip HAS 1", 1, 1, "unknown name `lits`");
+}
