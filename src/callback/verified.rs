@@ -15,7 +15,8 @@ impl<T> Verified<T> {
     }
 
     /// The explicit way around the signature check: for `callback.verify_signature = false`,
-    /// for `explain` (a callback typed in by the operator), and for tests and benchmarks.
+    /// for `explain` and `test` (callbacks written by the operator), and for tests and
+    /// benchmarks.
     /// Anything else calling this is a bug.
     pub fn unchecked(value: T) -> Self {
         Self(value)

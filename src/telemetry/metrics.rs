@@ -239,7 +239,7 @@ impl Metrics {
         let reloads = Family::<OutcomeLabel, Counter>::default();
         registry.register(
             "rule_reloads",
-            "Rules-file reloads (SIGHUP) by outcome (success, failure)",
+            "Rules-file reloads (SIGHUP or a watched file's change) by outcome (success, failure)",
             reloads.clone(),
         );
         let rules_skipped = Family::<SkipLabels, Counter>::default();

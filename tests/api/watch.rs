@@ -1,12 +1,12 @@
 //! Reloading when the rules change on disk (`rules.watch`), driven through the binary with
-//! signed callbacks: a file rewritten in place, a Kubernetes ConfigMap swap, changes that do
-//! not load, the watch turned off, and a burst of writes.
+//! signed callbacks: a file rewritten in place, a Kubernetes ConfigMap swap, the list files
+//! the rules name, changes that do not load, the watch turned off, and a burst of writes.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::app::*;
 use crate::support::process::{Running, command_for, start_with_json_logs};
@@ -84,9 +84,13 @@ impl ConfigMap {
 
 /// The instruction the service answers a signed default callback with now.
 async fn instruction(running: &Running) -> String {
-    let pairs = default_callback();
+    instruction_for(running, &default_callback()).await
+}
+
+/// The instruction the service answers these signed fields with now.
+async fn instruction_for(running: &Running, pairs: &[(String, String)]) -> String {
     let answer: Value = running
-        .post(&encode(&pairs), Some(&sign(TOKEN, PUBLIC_URL, &pairs)))
+        .post(&encode(pairs), Some(&sign(TOKEN, PUBLIC_URL, pairs)))
         .await
         .json()
         .await
@@ -97,16 +101,28 @@ async fn instruction(running: &Running) -> String {
         .to_owned()
 }
 
-/// How long after `since` the service first answered `expected`, asking every 20 ms; `None`
-/// when it did not within `within`.
+/// How long after `since` the service first answered the default callback with `expected`;
+/// see [`answered_for`].
 async fn answered_after(
     running: &Running,
     expected: &str,
     since: Instant,
     within: Duration,
 ) -> Option<Duration> {
+    answered_for(running, &default_callback(), expected, since, within).await
+}
+
+/// How long after `since` the service first answered these fields with `expected`, asking
+/// every 20 ms; `None` when it did not within `within`.
+async fn answered_for(
+    running: &Running,
+    pairs: &[(String, String)],
+    expected: &str,
+    since: Instant,
+    within: Duration,
+) -> Option<Duration> {
     loop {
-        if instruction(running).await == expected {
+        if instruction_for(running, pairs).await == expected {
             return Some(since.elapsed());
         }
         if since.elapsed() > within {
@@ -364,4 +380,57 @@ async fn a_burst_of_writes_gives_one_reload() {
     );
     assert_eq!((success, failure), (1.0, 0.0), "{log}");
     assert_eq!(log.count("rules reloaded"), 1, "{log}");
+}
+
+#[tokio::test]
+async fn the_list_files_of_the_rules_in_force_are_watched_and_follow_a_reload() {
+    // Arrange: a rule that rejects the callers in a list kept beside the rules.
+    let dir = folder("lists");
+    let rules_file = dir.join("rules.toml");
+    let rules_reading = |list: &str| {
+        format!(
+            "[lists.{list}]\nfile = \"{list}.txt\"\n\n[[rules]]\nname = \"listed\"\n\
+             when = 'task.from IN lists.{list}'\ninstruction = \"reject\"\n\n{ACCEPT}"
+        )
+    };
+    std::fs::write(dir.join("vip.txt"), "+15005550001\n").unwrap();
+    std::fs::write(dir.join("blocked.txt"), "+15005550001\n").unwrap();
+    std::fs::write(&rules_file, rules_reading("vip")).unwrap();
+    let running = start_with_json_logs(command_for(&rules_file, &[]));
+    let caller = callback(json!({"from": "+15005550006"}), json!({}));
+    let at_start = instruction_for(&running, &caller).await;
+
+    // Act 1: the caller is added to the list the rules read; the rules file is untouched.
+    std::fs::write(dir.join("vip.txt"), "+15005550001\n+15005550006\n").unwrap();
+    let listed = answered_for(&running, &caller, "reject", Instant::now(), PICKUP).await;
+
+    // Act 2: new rules read another list instead; then the caller is added to that one.
+    std::fs::write(&rules_file, rules_reading("blocked")).unwrap();
+    let new_rules = answered_for(&running, &caller, "accept", Instant::now(), PICKUP).await;
+    std::fs::write(dir.join("blocked.txt"), "+15005550001\n+15005550006\n").unwrap();
+    let blocked = answered_for(&running, &caller, "reject", Instant::now(), PICKUP).await;
+
+    // Act 3: the list the rules no longer read changes; nothing is reloaded for it.
+    let (reloads_before, _) = reloads(&running).await;
+    std::fs::write(dir.join("vip.txt"), "").unwrap();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let (reloads_after, failures) = reloads(&running).await;
+
+    // Assert
+    assert_eq!(at_start, "accept");
+    assert!(
+        listed.is_some(),
+        "a list file's change should answer within 2 s"
+    );
+    assert!(
+        new_rules.is_some(),
+        "the new rules should answer within 2 s"
+    );
+    assert!(blocked.is_some(), "the new rules' list should be watched");
+    assert_eq!(reloads_before, 3.0);
+    assert_eq!(
+        (reloads_after, failures),
+        (3.0, 0.0),
+        "vip.txt is no longer read"
+    );
 }
