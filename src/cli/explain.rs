@@ -108,10 +108,49 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
 }
 
 type Rest = Option<(String, Vec<(&'static str, String)>)>;
-type Shadows<'r> = [(Trial<'r>, Option<Decision<'r>>)];
+pub type Shadows<'r> = [(Trial<'r>, Option<Decision<'r>>)];
 
 /// Shadow rules after the answer: tried the same way, and never answering.
 fn print_shadows_text(shadows: &Shadows<'_>) {
+    for line in shadow_lines(shadows) {
+        println!("{line}");
+    }
+}
+
+/// Each rule tried, in `explain`'s words: its verdict, then its reasons indented under it.
+/// `test` prints a failed case's trace with the same lines.
+pub fn trial_lines(trials: &[Trial<'_>]) -> Vec<String> {
+    let mut lines = Vec::new();
+    for trial in trials {
+        let verdict = if trial.answered() {
+            "answers"
+        } else if trial.skip.is_some() {
+            "matched, but is skipped"
+        } else {
+            "does not match"
+        };
+        if trial.rule == "default" && trial.when.is_none() && trial.answered() {
+            lines.push("default: answers (no rule did)".to_owned());
+        } else {
+            lines.push(format!("rule \"{}\": {verdict}", trial.rule));
+        }
+        push_reasons(&mut lines, trial);
+    }
+    lines
+}
+
+fn push_reasons(lines: &mut Vec<String>, trial: &Trial<'_>) {
+    if let Some(when) = &trial.when {
+        lines.extend(when.reasons.iter().map(|reason| format!("    {reason}")));
+    }
+    if let Some(skip) = &trial.skip {
+        lines.push(format!("    {skip}"));
+    }
+}
+
+/// Each shadow rule tried, and what it would have answered, in `explain`'s words.
+pub fn shadow_lines(shadows: &Shadows<'_>) -> Vec<String> {
+    let mut lines = Vec::new();
     for (trial, decision) in shadows {
         let verdict = match (decision, &trial.skip) {
             (Some(decision), _) => format!(
@@ -122,30 +161,24 @@ fn print_shadows_text(shadows: &Shadows<'_>) {
             (None, Some(_)) => "matched, but would be skipped".to_owned(),
             (None, None) => "does not match".to_owned(),
         };
-        println!("shadow rule \"{}\": {verdict}", trial.rule);
-        if let Some(when) = &trial.when {
-            for reason in &when.reasons {
-                println!("    {reason}");
-            }
-        }
-        if let Some(skip) = &trial.skip {
-            println!("    {skip}");
-        }
+        lines.push(format!("shadow rule \"{}\": {verdict}", trial.rule));
+        push_reasons(&mut lines, trial);
         if let Some(decision) = decision {
-            println!(
+            lines.push(format!(
                 "    would answer: {}",
                 String::from_utf8_lossy(&decision.answer)
-            );
+            ));
             for (key, value) in decision
                 .update_form
                 .as_deref()
                 .map(redacted)
                 .unwrap_or_default()
             {
-                println!("    would send {key}={value}");
+                lines.push(format!("    would send {key}={value}"));
             }
         }
     }
+    lines
 }
 
 fn shadows_json(shadows: &Shadows<'_>) -> Vec<Value> {
@@ -215,27 +248,8 @@ fn print_text(
             clock.name, clock.local, clock.zone
         );
     }
-    for trial in trials {
-        let verdict = if trial.answered() {
-            "answers"
-        } else if trial.skip.is_some() {
-            "matched, but is skipped"
-        } else {
-            "does not match"
-        };
-        if trial.rule == "default" && trial.when.is_none() && trial.answered() {
-            println!("default: answers (no rule did)");
-        } else {
-            println!("rule \"{}\": {verdict}", trial.rule);
-        }
-        if let Some(when) = &trial.when {
-            for reason in &when.reasons {
-                println!("    {reason}");
-            }
-        }
-        if let Some(skip) = &trial.skip {
-            println!("    {skip}");
-        }
+    for line in trial_lines(trials) {
+        println!("{line}");
     }
     println!(
         "answer: 200 application/json {}",

@@ -5,6 +5,7 @@
 use jiff::Timestamp;
 
 use crate::callback::AssignmentCallback;
+use crate::cli::explain;
 use crate::rules::RuleSet;
 
 /// Form fields whose values are passwords, shown as a placeholder (as `explain` does).
@@ -26,26 +27,7 @@ pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> V
         ));
     }
     let (trials, decision) = rules.explain(callback, at);
-    for trial in &trials {
-        let verdict = if trial.answered() {
-            "answers"
-        } else if trial.skip.is_some() {
-            "matched, but is skipped"
-        } else {
-            "does not match"
-        };
-        if trial.rule == "default" && trial.when.is_none() && trial.answered() {
-            lines.push("default: answers (no rule did)".to_owned());
-        } else {
-            lines.push(format!("rule \"{}\": {verdict}", trial.rule));
-        }
-        if let Some(when) = &trial.when {
-            lines.extend(when.reasons.iter().map(|reason| format!("    {reason}")));
-        }
-        if let Some(skip) = &trial.skip {
-            lines.push(format!("    {skip}"));
-        }
-    }
+    lines.extend(explain::trial_lines(&trials));
     lines.push(format!(
         "answer: 200 application/json {}",
         String::from_utf8_lossy(&decision.answer)
@@ -62,19 +44,6 @@ pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> V
         }
     }
     // Shadow rules last: tried after the answer, never answering.
-    for (trial, would) in rules.explain_shadows(callback, at) {
-        let verdict = match (&would, &trial.skip) {
-            (Some(decision), _) => format!("would answer {}", decision.instruction),
-            (None, Some(_)) => "matched, but would be skipped".to_owned(),
-            (None, None) => "does not match".to_owned(),
-        };
-        lines.push(format!("shadow rule \"{}\": {verdict}", trial.rule));
-        if let Some(when) = &trial.when {
-            lines.extend(when.reasons.iter().map(|reason| format!("    {reason}")));
-        }
-        if let Some(skip) = &trial.skip {
-            lines.push(format!("    {skip}"));
-        }
-    }
+    lines.extend(explain::shadow_lines(&rules.explain_shadows(callback, at)));
     lines
 }
