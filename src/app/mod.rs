@@ -148,7 +148,6 @@ impl Application {
                 let store = SharedStore::open(
                     url,
                     settings.store.max_connections,
-                    u32::try_from(server::workers()).unwrap_or(u32::MAX),
                     runtime.handle(),
                     metrics.clone(),
                 )?;

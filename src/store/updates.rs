@@ -60,7 +60,7 @@ impl SharedStore {
         lease: Duration,
     ) -> Result<bool, StoreError> {
         let holder = holder.to_owned();
-        self.run_here("claim", "claim a REST decision", move |pool| async move {
+        self.run("claim", "claim a REST decision", move |pool| async move {
             let done = sqlx::query(
                 "INSERT INTO assignment_router_updates
                      (reservation_sid, workspace_sid, worker_sid, task_sid, rule, instruction,
