@@ -11,7 +11,7 @@ use super::{fail, read_form_body};
 use crate::callback::AssignmentCallback;
 use crate::callback::form;
 use crate::callback::verified::Verified;
-use crate::rules::{self, Decision, Delivery, Trial};
+use crate::rules::{self, Decision, Delivery, RuleSet, Trial};
 use crate::settings::Settings;
 use crate::twilio::client::{ReservationTarget, reservation_url};
 
@@ -86,17 +86,7 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
         .find(|rule| rule.name == decision.rule)
         .map(|rule| rule.templated_url_fields())
         .unwrap_or_default();
-    // Each schedule's own clock: what its windows are judged by.
-    let clocks: Vec<Clock<'_>> = rules
-        .schedules()
-        .into_iter()
-        .map(|(name, schedule)| Clock {
-            name,
-            zone: schedule.timezone_name(),
-            local: schedule.local_time(now),
-            open: schedule.is_open(now),
-        })
-        .collect();
+    let clocks = clocks(&rules, now);
     match output {
         Output::Text => {
             print_text(now, &clocks, &trials, &decision, rest, &encoded);
@@ -217,7 +207,37 @@ struct Clock<'a> {
 /// output ends up in terminals, tickets and CI logs.
 const SECRET_FIELDS: &[&str] = &["SipAuthPassword"];
 
-fn redacted(form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+/// Each schedule's own clock at `now`: what its windows are judged by.
+fn clocks(rules: &RuleSet, now: Timestamp) -> Vec<Clock<'_>> {
+    rules
+        .schedules()
+        .into_iter()
+        .map(|(name, schedule)| Clock {
+            name,
+            zone: schedule.timezone_name(),
+            local: schedule.local_time(now),
+            open: schedule.is_open(now),
+        })
+        .collect()
+}
+
+/// Each schedule at `now`, one line each, in `explain`'s words (for `test`'s traces too).
+pub fn schedule_lines(rules: &RuleSet, now: Timestamp) -> Vec<String> {
+    clocks(rules, now).iter().map(Clock::line).collect()
+}
+
+impl Clock<'_> {
+    fn line(&self) -> String {
+        let state = if self.open { "open" } else { "closed" };
+        format!(
+            "schedule \"{}\": {state} ({} in {})",
+            self.name, self.local, self.zone
+        )
+    }
+}
+
+/// The form with password values replaced by their length (for `test`'s traces too).
+pub fn redacted(form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
     form.iter()
         .map(|(key, value)| {
             if SECRET_FIELDS.contains(key) {
@@ -242,11 +262,7 @@ fn print_text(
 ) {
     println!("at {now}");
     for clock in clocks {
-        let state = if clock.open { "open" } else { "closed" };
-        println!(
-            "schedule \"{}\": {state} ({} in {})",
-            clock.name, clock.local, clock.zone
-        );
+        println!("{}", clock.line());
     }
     for line in trial_lines(trials) {
         println!("{line}");

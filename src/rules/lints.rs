@@ -12,6 +12,7 @@
 //!   back to it.
 //! - A schedule no rule reads.
 
+use std::cell::OnceCell;
 use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 
@@ -23,51 +24,64 @@ use super::problem::{Place, Problem};
 use super::{Mode, Rule, RuleSet};
 use crate::instruction::InstructionKind;
 
-/// The warnings for `set`, loaded from `text` (read again only to find lines): each rule's in
-/// file order, then the default's, then the schedules'.
+/// The warnings for `set`, loaded from `text` (read again only to find lines, and only when
+/// there is a warning to place or shadow rules to put back in order): each rule's in file
+/// order, then the default's, then the schedules'.
 pub fn lint(set: &RuleSet, text: &str) -> Vec<Problem> {
-    let lines = Lines::read(text);
+    let lines = LazyLines {
+        text,
+        lines: OnceCell::new(),
+    };
     let mut warnings = Vec::new();
     lint_rules(set, &lines, &mut warnings);
     if lacks_activity(&set.default) {
         warnings.push(reject_without_activity(
             &Place::Default,
-            lines.default_instruction,
+            lines.get().default_instruction,
         ));
     }
     lint_schedules(set, &lines, &mut warnings);
     warnings
 }
 
-fn lint_rules(set: &RuleSet, lines: &Lines, warnings: &mut Vec<Problem>) {
+fn lint_rules(set: &RuleSet, lines: &LazyLines<'_>, warnings: &mut Vec<Problem>) {
     // The set keeps live and shadow rules apart; the warnings follow the file's order (a rule
     // whose place is not found keeps its place in the set, after the others).
     let mut in_file_order: Vec<&Rule> = set.rules.iter().chain(&set.shadows).collect();
-    in_file_order.sort_by_key(|rule| lines.rule(&rule.name).number.unwrap_or(usize::MAX));
+    if !set.shadows.is_empty() {
+        in_file_order.sort_by_key(|rule| lines.get().rule(&rule.name).number.unwrap_or(usize::MAX));
+    }
     // The first rule that answers every callback: no rule after it is ever reached.
     let mut first_always: Option<&Rule> = None;
     // Each normalised `when`, with the first rule that can answer with it.
     let mut whens: HashMap<String, &Rule> = HashMap::new();
     for (index, rule) in in_file_order.into_iter().enumerate() {
-        let at = lines.rule(&rule.name);
+        // Its lines, looked up only for a warning.
+        let at = || lines.get().rule(&rule.name);
         let place = Place::Rule {
-            number: at.number.unwrap_or(index + 1),
+            number: index + 1,
             name: Some(rule.name.clone()),
         };
         let constant = rule.when.as_ref().and_then(constant_value);
         if let Some(value) = constant {
-            warnings.push(constant_when(&place, rule, at.when, value));
+            warnings.push(constant_when(&place, rule, at().when, value));
         }
         if gives_answers(rule) {
             if let Some(earlier) = first_always {
-                warnings.push(unreachable(&place, rule, at.start, earlier, lines));
+                warnings.push(unreachable(&place, rule, at().start, earlier, lines.get()));
             } else if let (Some(when), None) = (&rule.when, constant) {
                 // A constant `when` is reported above; the same constant again says nothing
                 // more. The printer's canonical form sees past case, `=` and `==`, quotes,
                 // spacing and redundant parentheses.
                 match whens.entry(when.to_string()) {
                     Entry::Occupied(earlier) => {
-                        warnings.push(same_when(&place, rule, at.when, earlier.get(), lines));
+                        warnings.push(same_when(
+                            &place,
+                            rule,
+                            at().when,
+                            earlier.get(),
+                            lines.get(),
+                        ));
                     }
                     Entry::Vacant(first) => {
                         first.insert(rule);
@@ -79,12 +93,12 @@ fn lint_rules(set: &RuleSet, lines: &Lines, warnings: &mut Vec<Problem>) {
             }
         }
         if lacks_activity(rule) {
-            warnings.push(reject_without_activity(&place, at.instruction));
+            warnings.push(reject_without_activity(&place, at().instruction));
         }
     }
 }
 
-fn lint_schedules(set: &RuleSet, lines: &Lines, warnings: &mut Vec<Problem>) {
+fn lint_schedules(set: &RuleSet, lines: &LazyLines<'_>, warnings: &mut Vec<Problem>) {
     let read: HashSet<&str> = set
         .rules()
         .chain(&set.shadows)
@@ -98,7 +112,7 @@ fn lint_schedules(set: &RuleSet, lines: &Lines, warnings: &mut Vec<Problem>) {
                 format!(
                     "{}declared, but no rule reads it: remove it, or use \
                      `schedule.{name}` in a rule's `when`",
-                    line_prefix(lines.schedules.get(name).copied())
+                    line_prefix(lines.get().schedules.get(name).copied())
                 ),
             ));
         }
@@ -281,6 +295,18 @@ struct RuleLines {
     instruction: Option<usize>,
 }
 
+/// The rules text's lines, read at the first warning that needs one.
+struct LazyLines<'t> {
+    text: &'t str,
+    lines: OnceCell<Lines>,
+}
+
+impl LazyLines<'_> {
+    fn get(&self) -> &Lines {
+        self.lines.get_or_init(|| Lines::read(self.text))
+    }
+}
+
 impl Lines {
     fn read(text: &str) -> Self {
         let mut lines = Self::default();
@@ -288,9 +314,11 @@ impl Lines {
         let Ok(document) = DeTable::parse(text) else {
             return lines;
         };
+        // Where each line ends, so that an offset's line is a binary search, not a count
+        // from the top of the file for every key.
+        let ends: Vec<usize> = text.match_indices('\n').map(|(at, _)| at).collect();
         let line = |offset: usize| {
-            text.get(..offset)
-                .map(|before| before.matches('\n').count() + 1)
+            (offset <= text.len()).then(|| ends.partition_point(|end| *end < offset) + 1)
         };
         for (key, value) in document.get_ref() {
             match (key.get_ref().as_ref(), value.get_ref()) {

@@ -8,24 +8,10 @@ use crate::callback::AssignmentCallback;
 use crate::cli::explain;
 use crate::rules::RuleSet;
 
-/// Form fields whose values are passwords, shown as a placeholder (as `explain` does).
-const SECRET_FORM_FIELDS: &[&str] = &["SipAuthPassword"];
-
 /// The trace, one line each; reasons are indented under their rule.
 pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> Vec<String> {
     let mut lines = vec![format!("at {at}")];
-    for (name, schedule) in rules.schedules() {
-        let state = if schedule.is_open(at) {
-            "open"
-        } else {
-            "closed"
-        };
-        lines.push(format!(
-            "schedule \"{name}\": {state} ({} in {})",
-            schedule.local_time(at),
-            schedule.timezone_name()
-        ));
-    }
+    lines.extend(explain::schedule_lines(rules, at));
     let (trials, decision) = rules.explain(callback, at);
     lines.extend(explain::trial_lines(&trials));
     lines.push(format!(
@@ -34,13 +20,8 @@ pub fn lines(rules: &RuleSet, callback: &AssignmentCallback, at: Timestamp) -> V
     ));
     if let Some(form) = &decision.update_form {
         lines.push("then: the Reservation update, with the form".to_owned());
-        for (key, value) in form {
-            if SECRET_FORM_FIELDS.contains(key) {
-                let length = value.chars().count();
-                lines.push(format!("    {key}=<{length} characters, not shown>"));
-            } else {
-                lines.push(format!("    {key}={value}"));
-            }
+        for (key, value) in explain::redacted(form) {
+            lines.push(format!("    {key}={value}"));
         }
     }
     // Shadow rules last: tried after the answer, never answering.
