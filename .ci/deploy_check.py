@@ -45,16 +45,20 @@ PREFIX = "assignment_router_"
 # Labels Prometheus adds to every scraped series, and the bucket label of histograms.
 TARGET_LABELS = {"job", "instance"}
 SECRETS = {"TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "DATABASE_URL",
-           "APP_STORE__URL", "POSTGRES_PASSWORD"}
+           "APP_STORE__URL", "POSTGRES_PASSWORD", "APP_ADMIN__BEARER_TOKEN"}
 
 # The service's metrics (names without the prefix, as exposed), their labels, and the fixed
 # value sets of those labels that have one (None: values come from the rules file).
-OPERATIONS = {"migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep"}
+OPERATIONS = {"migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep", "record",
+              "outcome", "look_up", "check"}
+REFUSALS = {"forbidden", "bad_request", "unsupported_media_type", "payload_too_large",
+            "request_timeout"}
+RESERVATION_OUTCOMES = {"accepted", "rejected", "timeout", "canceled", "rescinded", "wrapup",
+                        "completed"}
 CATALOGUE = {
     "callbacks_total": ("counter", {
         "rule": None, "instruction": None, "delivery": None,
-        "outcome": {"answered", "duplicate", "forbidden", "bad_request", "unsupported_media_type",
-                    "payload_too_large", "request_timeout"}}),
+        "outcome": {"answered", "duplicate"} | REFUSALS}),
     "callback_duration_seconds": ("histogram", {}),
     "signature_failures_total": ("counter", {
         "reason": {"missing", "malformed", "mismatch", "repeated", "body_hash_mismatch"}}),
@@ -76,6 +80,17 @@ CATALOGUE = {
     "outbox_updates": ("gauge", {"state": {"due", "leased"}}),
     "outbox_takeovers_total": ("counter", {}),
     "store_latency_seconds": ("histogram", {"operation": OPERATIONS}),
+    "events_total": ("counter", {
+        "type": {"reservation.created", "reservation.accepted", "reservation.rejected",
+                 "reservation.timeout", "reservation.canceled", "reservation.rescinded",
+                 "reservation.wrapup", "reservation.completed", "reservation.failed",
+                 "task.canceled", "task.completed", "task.deleted", "task.system-deleted",
+                 "other", "unknown"}}),
+    "event_refusals_total": ("counter", {"outcome": REFUSALS}),
+    "events_unmatched_total": ("counter", {"reason": {"not_decided", "duplicate"}}),
+    "reservation_outcomes_total": ("counter", {"rule": None, "outcome": RESERVATION_OUTCOMES}),
+    "reservation_outcome_seconds": ("histogram", {"outcome": RESERVATION_OUTCOMES}),
+    "decision_records_dropped_total": ("counter", {}),
 }
 
 problems = []

@@ -11,9 +11,11 @@ use assignment_router::callback::AssignmentCallback;
 use assignment_router::callback::form;
 use assignment_router::callback::signature::{self, Payload, SignatureHeader, Verifier};
 use assignment_router::callback::verified::Verified;
+use assignment_router::decisions::mask::Mask;
 use assignment_router::dedupe::RecentDecisions;
 use assignment_router::outbox::DecisionStore;
 use assignment_router::pipeline;
+use assignment_router::recording::Recorder;
 use assignment_router::rules::RuleSet;
 use assignment_router::rules::file::{parse, parse_in};
 use assignment_router::state::AppState;
@@ -96,6 +98,16 @@ fn state(rules: RuleSet) -> AppState {
         recent: RecentDecisions::new(50_000, Duration::from_secs(120)),
         update_deadline: Duration::from_secs(120),
         store: DecisionStore::Memory,
+        recorder: Recorder::start(
+            1_000,
+            Mask::default(),
+            None,
+            std::sync::Arc::new(Metrics::new()),
+        )
+        .expect("the recorder's thread starts"),
+        mask: Mask::default(),
+        events_verifier: None,
+        admin_token: None,
         metrics: std::sync::Arc::new(Metrics::new()),
     }
 }

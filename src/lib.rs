@@ -34,11 +34,14 @@
 pub mod app;
 pub mod callback;
 pub mod cli;
+pub mod decisions;
 pub mod dedupe;
 pub mod http;
 pub mod instruction;
 pub mod outbox;
+pub mod outcomes;
 pub mod pipeline;
+pub mod recording;
 pub mod rules;
 pub mod runtime;
 pub mod settings;

@@ -129,6 +129,11 @@ impl Outbox {
         }
     }
 
+    /// The store itself, for what else is kept there (decision records).
+    pub fn store(&self) -> &SharedStore {
+        &self.store
+    }
+
     /// This replica's name in the store's `holder` column.
     pub fn holder(&self) -> &str {
         &self.holder
@@ -273,6 +278,15 @@ impl Outbox {
                         deleted,
                         keep_hours = self.keep_hours,
                         "deleted ended updates past their retention from the shared store"
+                    ),
+                    Err(error) => self.failed(&error),
+                }
+                match self.store.sweep_decisions(self.keep_hours).await {
+                    Ok(0) => {}
+                    Ok(deleted) => tracing::info!(
+                        deleted,
+                        keep_hours = self.keep_hours,
+                        "deleted decision records past their retention from the shared store"
                     ),
                     Err(error) => self.failed(&error),
                 }
@@ -452,6 +466,12 @@ impl Journal for Arc<Outbox> {
             }
         }
         .boxed()
+    }
+
+    fn still_pending(&self, update: &Update) -> BoxFuture<'static, bool> {
+        let store = self.store.clone();
+        let sid = update.target.reservation_sid.clone();
+        async move { store.still_pending(&sid).await.unwrap_or(true) }.boxed()
     }
 
     fn deferred(&self, update: &Update) {

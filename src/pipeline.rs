@@ -11,10 +11,12 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use jiff::Timestamp;
 
+use crate::callback::event::WorkspaceEvent;
 use crate::callback::form::{self, FormError};
 use crate::callback::signature::{SignatureError, SignatureHeader};
 use crate::callback::verified::Verified;
 use crate::callback::{AssignmentCallback, CallbackError};
+use crate::decisions::build::Decided;
 use crate::dedupe::Remembered;
 use crate::outbox::Claim;
 use crate::rules::{RuleSet, Skipped};
@@ -48,9 +50,7 @@ pub enum AssignmentError {
 #[derive(Debug)]
 pub struct Answered {
     pub answer: Bytes,
-    pub task_sid: String,
-    pub reservation_sid: String,
-    pub worker_sid: String,
+    pub callback: AssignmentCallback,
     pub rule: Arc<String>,
     pub instruction: &'static str,
     pub delivery: &'static str,
@@ -62,18 +62,35 @@ pub struct Answered {
     /// Rules that matched but were skipped (a template without a usable value), to be
     /// logged and counted.
     pub skipped: Vec<Skipped>,
-    /// The shadow rules to evaluate once the answer is on its way ([`shadow`]); `None`
-    /// when the rules have none (or for a repeat).
-    pub shadow: Option<Shadowing>,
+    /// What the shadow rules and the decision record need once the answer is on its way
+    /// ([`Answered::finish`]); `None` for a repeat, which has its record already.
+    pub follow_up: Option<FollowUp>,
 }
 
-/// What the shadow rules need of one callback, kept past its answer.
+/// The rules and clock a decision was made with, kept past its answer.
 #[derive(Debug)]
-pub struct Shadowing {
+pub struct FollowUp {
     rules: Arc<RuleSet>,
-    callback: AssignmentCallback,
     now: Timestamp,
-    answered_by: Arc<String>,
+    decided_at: SystemTime,
+}
+
+impl Answered {
+    /// Once logged: the answer to send, the update to hand to the deliverer, and what is
+    /// left to do after the answer is written ([`follow_up`]).
+    pub fn finish(self) -> (Bytes, Option<Update>, Option<Decided>) {
+        let decided = self.follow_up.map(|follow_up| Decided {
+            rules: follow_up.rules,
+            callback: self.callback,
+            now: follow_up.now,
+            decided_at: follow_up.decided_at,
+            rule: self.rule,
+            instruction: self.instruction,
+            delivery: self.delivery,
+            answer: self.answer.clone(),
+        });
+        (self.answer, self.update, decided)
+    }
 }
 
 /// Runs one callback's body through the service, at `now` (for schedules).
@@ -98,13 +115,7 @@ pub fn process(
     let rules = state.rules.load_full();
     let decision = rules.decide(&callback, now);
     let rule = decision.label.clone();
-    // A copy of the callback only when there is a shadow rule to read it.
-    let shadow = (!rules.shadows().is_empty()).then(|| Shadowing {
-        rules: rules.clone(),
-        callback: callback.clone(),
-        now,
-        answered_by: rule.clone(),
-    });
+    let decided_at = SystemTime::now();
     let instruction = decision.instruction.name();
     let delivery = decision.delivery.name();
     let update = match decision.update_form {
@@ -120,10 +131,9 @@ pub fn process(
             if let Some(previous) = state.recent.claim(&callback.reservation_sid, remembered) {
                 return Ok(repeat(previous, callback));
             }
-            let decided_at = SystemTime::now();
             Some(Update {
                 target: ReservationTarget {
-                    workspace_sid: callback.workspace_sid,
+                    workspace_sid: callback.workspace_sid.clone(),
                     worker_sid: callback.worker_sid.clone(),
                     task_sid: callback.task_sid.clone(),
                     reservation_sid: callback.reservation_sid.clone(),
@@ -139,41 +149,82 @@ pub fn process(
             })
         }
     };
+    let answer = decision.answer;
+    let skipped = decision.skipped;
     Ok(Answered {
-        answer: decision.answer,
-        task_sid: callback.task_sid,
-        reservation_sid: callback.reservation_sid,
-        worker_sid: callback.worker_sid,
+        answer,
+        callback,
         rule,
         instruction,
         delivery,
         outcome: "answered",
         update,
-        skipped: decision.skipped,
-        shadow,
+        skipped,
+        follow_up: Some(FollowUp {
+            rules,
+            now,
+            decided_at,
+        }),
     })
 }
 
+/// Checks one of TaskRouter's events, from body bytes to the typed event, as a callback is
+/// checked: form syntax, then the signature (against the Event Callback URL), then the
+/// fields the service reads. Nothing about it is acted on here.
+pub fn process_event(
+    state: &AppState,
+    body: &[u8],
+    query: Option<&str>,
+    signature: SignatureHeader<'_>,
+) -> Result<WorkspaceEvent, AssignmentError> {
+    let pairs = form::parse(body)?;
+    let pairs = match &state.events_verifier {
+        Some(verifier) => verifier.verify(query, pairs, signature)?,
+        // `callback.verify_signature = false`: warned about at start.
+        None => Verified::unchecked(pairs),
+    };
+    Ok(WorkspaceEvent::from_verified(pairs)?)
+}
+
+/// Once the answer is written: the shadow rules, then the decision's record, handed to the
+/// recorder. Neither delays the answer.
+pub fn follow_up(state: &AppState, decided: Decided) {
+    if !decided.rules.shadows().is_empty() {
+        shadow(state, &decided);
+    }
+    state.recorder.record(decided);
+}
+
 /// Evaluates the shadow rules of one answered callback, logging and counting what each
-/// that matched would have answered. Run after the answer is written: shadow rules never
-/// delay it.
-pub fn shadow(state: &AppState, shadowing: &Shadowing) {
-    let Shadowing {
+/// that matched would have answered (with `decisions.mask`'s values masked, as records
+/// have them).
+fn shadow(state: &AppState, decided: &Decided) {
+    let Decided {
         rules,
         callback,
         now,
-        answered_by,
-    } = shadowing;
+        rule: answered_by,
+        ..
+    } = decided;
+    let masked = state.mask.values_of(callback);
     for verdict in rules.shadow(callback, *now) {
         match verdict.outcome {
             Ok(decision) => {
-                let would_send = decision.update_form.as_deref().map(client::encode);
+                // Masked value by value before encoding: encoded, a value no longer reads
+                // as itself.
+                let would_send = decision.update_form.as_deref().map(|form| {
+                    let form: Vec<(&'static str, String)> = form
+                        .iter()
+                        .map(|(key, value)| (*key, masked.scrub(value)))
+                        .collect();
+                    client::encode(&form)
+                });
                 ShadowMatched {
                     rule: &verdict.rule,
                     reservation_sid: &callback.reservation_sid,
                     instruction: decision.instruction.name(),
                     delivery: decision.delivery.name(),
-                    would_answer: &String::from_utf8_lossy(&decision.answer),
+                    would_answer: &masked.scrub(&String::from_utf8_lossy(&decision.answer)),
                     would_send: would_send.as_deref(),
                     answered_by,
                 }
@@ -228,15 +279,13 @@ fn repeat(previous: Remembered, callback: AssignmentCallback) -> Answered {
     tracing::info!("reservation already decided: answering as before, sending nothing");
     Answered {
         answer: previous.answer,
-        task_sid: callback.task_sid,
-        reservation_sid: callback.reservation_sid,
-        worker_sid: callback.worker_sid,
+        callback,
         rule: previous.rule,
         instruction: previous.instruction,
         delivery: previous.delivery,
         outcome: "duplicate",
         update: None,
         skipped: Vec::new(),
-        shadow: None,
+        follow_up: None,
     }
 }

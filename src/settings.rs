@@ -28,6 +28,8 @@ const KNOWN_KEYS: &[&str] = &[
     "callback.path",
     "callback.public_url",
     "callback.public_urls",
+    "callback.events_path",
+    "callback.events_public_url",
     "callback.verify_signature",
     "callback.max_body_bytes",
     "twilio.account_sid",
@@ -43,10 +45,13 @@ const KNOWN_KEYS: &[&str] = &[
     "twilio.max_pending_updates",
     "admin.host",
     "admin.port",
+    "admin.bearer_token",
     "store.url",
     "store.max_connections",
     "store.lease_secs",
+    "decisions.keep",
     "decisions.keep_hours",
+    "decisions.mask",
     "rules.path",
     "rules.watch",
     "log.format",
@@ -124,6 +129,13 @@ pub struct CallbackSettings {
     /// a callback signed for any of them is accepted.
     #[serde(deserialize_with = "text_list")]
     pub public_urls: Vec<String>,
+    /// The Workspace's Event Callback URL's path on this listener; `None` (`""`): off.
+    #[serde(deserialize_with = "optional_text")]
+    pub events_path: Option<String>,
+    /// The Event Callback URL exactly as entered in Twilio, when it is not
+    /// `callback.public_url`'s origin with `events_path`.
+    #[serde(deserialize_with = "optional_text")]
+    pub events_public_url: Option<String>,
     pub verify_signature: bool,
     pub max_body_bytes: usize,
 }
@@ -173,6 +185,9 @@ impl<'de> Deserialize<'de> for ReservationEndpoint {
 pub struct AdminSettings {
     pub host: String,
     pub port: u16,
+    /// When set, `/decisions/…` needs `Authorization: Bearer <token>`. A secret.
+    #[serde(deserialize_with = "optional_secret")]
+    pub bearer_token: Option<SecretString>,
 }
 
 /// Where REST decisions and their updates live (§8 of the design).
@@ -188,8 +203,13 @@ pub struct StoreSettings {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct DecisionsSettings {
-    /// Ended updates older than this are deleted from the shared store.
+    /// Decision records kept in memory (the last N), without a shared store.
+    pub keep: usize,
+    /// Ended updates and decision records older than this are deleted from the shared store.
     pub keep_hours: u64,
+    /// Attribute paths (`task.caller_name`, `worker.email`) whose values are never recorded.
+    #[serde(deserialize_with = "text_list")]
+    pub mask: Vec<String>,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -393,6 +413,43 @@ impl Settings {
                 "must be above 0: ended updates would be deleted as soon as they end",
             ));
         }
+        if let Some(path) = &self.callback.events_path {
+            if !path.starts_with('/') {
+                return Err(invalid(
+                    "callback.events_path",
+                    "must start with `/` (or be \"\": off)",
+                ));
+            }
+            if *path == self.callback.path || ["/health", "/ready"].contains(&path.as_str()) {
+                return Err(invalid(
+                    "callback.events_path",
+                    "must differ from callback.path, /health and /ready",
+                ));
+            }
+        }
+        if let Some(url) = &self.callback.events_public_url {
+            check_http_url("callback.events_public_url", url)?;
+        }
+        if self.decisions.keep == 0 {
+            return Err(invalid(
+                "decisions.keep",
+                "must be above 0: it is how many decision records are kept in memory",
+            ));
+        }
+        for path in &self.decisions.mask {
+            let attribute = path
+                .strip_prefix("task.")
+                .or_else(|| path.strip_prefix("worker."));
+            if attribute.is_none_or(str::is_empty) {
+                return Err(invalid(
+                    "decisions.mask",
+                    &format!(
+                        "\"{path}\" is not an attribute path: expected task.NAME or worker.NAME \
+                         (e.g. \"task.caller_name\")"
+                    ),
+                ));
+            }
+        }
         if self.twilio.api_key.is_some() != self.twilio.api_secret.is_some() {
             return Err(invalid(
                 "twilio.api_key",
@@ -410,6 +467,33 @@ impl Settings {
             .chain(&self.callback.public_urls)
             .cloned()
             .collect()
+    }
+
+    /// The URL TaskRouter's events are signed for: `callback.events_public_url`, else
+    /// `callback.public_url`'s scheme, credentials, host and port with `callback.events_path`
+    /// (the Workspace's Event Callback URL usually sits beside the Workflow's). `None` when
+    /// events are off.
+    pub fn events_url(&self) -> Option<String> {
+        let path = self.callback.events_path.as_ref()?;
+        if let Some(url) = &self.callback.events_public_url {
+            return Some(url.clone());
+        }
+        let base = self
+            .callback
+            .public_url
+            .split('#')
+            .next()
+            .unwrap_or_default();
+        let base = base.split('?').next().unwrap_or_default();
+        // The origin ends at the first `/` after `scheme://`.
+        let origin = match base.find("://") {
+            Some(at) => {
+                let rest = &base[at + 3..];
+                &base[..at + 3 + rest.find('/').unwrap_or(rest.len())]
+            }
+            None => base,
+        };
+        Some(format!("{origin}{path}"))
     }
 
     /// The tokens a callback signature may be made with: the current one first.

@@ -5,10 +5,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arc_swap::ArcSwap;
+use secrecy::SecretString;
 
 use crate::callback::signature::Verifier;
+use crate::decisions::mask::Mask;
 use crate::dedupe::RecentDecisions;
 use crate::outbox::DecisionStore;
+use crate::recording::Recorder;
 use crate::rules::{self, RuleSet, RulesError};
 use crate::telemetry::metrics::Metrics;
 use crate::twilio::deliverer::Deliverer;
@@ -30,6 +33,16 @@ pub struct AppState {
     pub update_deadline: Duration,
     /// Where REST decisions are claimed and kept: memory, or the shared store.
     pub store: DecisionStore,
+    /// Where every decision's record goes, off the answer path.
+    pub recorder: Recorder,
+    /// `decisions.mask`: attribute paths whose values no record or log line holds.
+    pub mask: Mask,
+    /// Checks the signature of TaskRouter's events, against the Event Callback URL; `None`
+    /// when `callback.verify_signature = false`.
+    pub events_verifier: Option<Verifier>,
+    /// `admin.bearer_token`: when set, decision records are served only to a request
+    /// bearing it.
+    pub admin_token: Option<SecretString>,
     pub metrics: Arc<Metrics>,
 }
 

@@ -7,8 +7,11 @@ use std::time::Duration;
 
 use arc_swap::ArcSwap;
 use assignment_router::callback::signature::{SignatureHeader, Verifier};
+use assignment_router::decisions::mask::Mask;
 use assignment_router::dedupe::RecentDecisions;
+use assignment_router::outbox::DecisionStore;
 use assignment_router::pipeline;
+use assignment_router::recording::Recorder;
 use assignment_router::rules::file::parse;
 use assignment_router::state::AppState;
 use assignment_router::telemetry::metrics::Metrics;
@@ -38,6 +41,13 @@ fn state() -> &'static AppState {
         max_body_bytes: 65_536,
         deliverer: None,
         recent: RecentDecisions::new(1_000, Duration::from_secs(120)),
+        update_deadline: Duration::from_secs(120),
+        store: DecisionStore::Memory,
+        recorder: Recorder::start(1_000, Mask::default(), None, Arc::new(Metrics::new()))
+            .expect("the recorder's thread starts"),
+        mask: Mask::default(),
+        events_verifier: None,
+        admin_token: None,
         metrics: Arc::new(Metrics::new()),
     })
 }

@@ -16,9 +16,11 @@ use self::signals::Signals;
 use self::watch::{Snapshot, Watch};
 use crate::callback::diagnosis;
 use crate::callback::signature::Verifier;
+use crate::decisions::mask::Mask;
 use crate::dedupe::RecentDecisions;
 use crate::http::server::{self, BindError};
 use crate::outbox::{DecisionStore, Outbox};
+use crate::recording::{RecordedUpdates, Recorder};
 use crate::rules::{self, RuleSet, RulesError};
 use crate::runtime::{BackgroundRuntime, DELIVERY_NICENESS};
 use crate::settings::Settings;
@@ -39,6 +41,8 @@ pub enum StartupError {
     DeliveryThread(std::io::Error),
     #[error("cannot start the shared store's thread: {0}")]
     StoreThread(std::io::Error),
+    #[error("cannot start the decision recorder's thread: {0}")]
+    RecorderThread(std::io::Error),
     #[error(transparent)]
     Store(#[from] store::ConfigError),
     #[error(
@@ -163,6 +167,31 @@ impl Application {
                 (DecisionStore::Shared(outbox), Some(runtime))
             }
         };
+        let mask = Mask::new(settings.decisions.mask.clone());
+        let recorder = Recorder::start(
+            settings.decisions.keep,
+            mask.clone(),
+            store
+                .shared()
+                .zip(store_runtime.as_ref())
+                .map(|(outbox, runtime)| (outbox.store().clone(), runtime.handle())),
+            metrics.clone(),
+        )
+        .map_err(StartupError::RecorderThread)?;
+        if let Some(deliverer) = &deliverer {
+            deliverer.set_log(Arc::new(RecordedUpdates(recorder.book().clone())));
+        }
+        let events_verifier = settings
+            .events_url()
+            .filter(|_| settings.callback.verify_signature)
+            .map(|url| {
+                tracing::info!(
+                    path = settings.callback.events_path.as_deref().unwrap_or_default(),
+                    url = %diagnosis::masked_url(&url),
+                    "TaskRouter's events are taken: their signatures are checked against this URL"
+                );
+                Verifier::new(std::slice::from_ref(&url), settings.signing_tokens())
+            });
         let watch = before_load
             .map(|before| Watch::new(&before, watch::paths(&settings.rules.path, &rules)));
         let state = Arc::new(AppState {
@@ -177,6 +206,10 @@ impl Application {
             ),
             update_deadline: Duration::from_secs(settings.twilio.update_deadline_secs),
             store,
+            recorder,
+            mask,
+            events_verifier,
+            admin_token: settings.admin.bearer_token.clone(),
             metrics,
         });
         let signals = Signals::register().map_err(StartupError::Signals)?;

@@ -3,6 +3,7 @@
 //! and the typed callback itself.
 
 pub mod diagnosis;
+pub mod event;
 pub mod form;
 pub mod signature;
 mod typed;

@@ -20,6 +20,11 @@ pub enum CallbackError {
     /// swapping them keeps the signature valid while changing which one a reader takes.
     #[error("the callback has {0} more than once")]
     Repeated(&'static str),
+    /// The same two, for a Workspace event ([`super::event`]).
+    #[error("the event has no {0}")]
+    EventMissing(&'static str),
+    #[error("the event has {0} more than once")]
+    EventRepeated(&'static str),
 }
 
 /// One assignment callback: the documented parameters, with both attribute sets parsed.

@@ -11,6 +11,7 @@ use super::{fail, read_form_body};
 use crate::callback::AssignmentCallback;
 use crate::callback::form;
 use crate::callback::verified::Verified;
+use crate::rules::trace::{Shadows, redacted, shadow_lines, trial_lines};
 use crate::rules::{self, Decision, Delivery, RuleSet, Trial};
 use crate::settings::Settings;
 use crate::twilio::client::{ReservationTarget, reservation_url};
@@ -98,77 +99,12 @@ pub fn run(files: Files<'_>, at: Option<&str>, output: Output) -> ExitCode {
 }
 
 type Rest = Option<(String, Vec<(&'static str, String)>)>;
-pub type Shadows<'r> = [(Trial<'r>, Option<Decision<'r>>)];
 
 /// Shadow rules after the answer: tried the same way, and never answering.
 fn print_shadows_text(shadows: &Shadows<'_>) {
     for line in shadow_lines(shadows) {
         println!("{line}");
     }
-}
-
-/// Each rule tried, in `explain`'s words: its verdict, then its reasons indented under it.
-/// `test` prints a failed case's trace with the same lines.
-pub fn trial_lines(trials: &[Trial<'_>]) -> Vec<String> {
-    let mut lines = Vec::new();
-    for trial in trials {
-        let verdict = if trial.answered() {
-            "answers"
-        } else if trial.skip.is_some() {
-            "matched, but is skipped"
-        } else {
-            "does not match"
-        };
-        if trial.rule == "default" && trial.when.is_none() && trial.answered() {
-            lines.push("default: answers (no rule did)".to_owned());
-        } else {
-            lines.push(format!("rule \"{}\": {verdict}", trial.rule));
-        }
-        push_reasons(&mut lines, trial);
-    }
-    lines
-}
-
-fn push_reasons(lines: &mut Vec<String>, trial: &Trial<'_>) {
-    if let Some(when) = &trial.when {
-        lines.extend(when.reasons.iter().map(|reason| format!("    {reason}")));
-    }
-    if let Some(skip) = &trial.skip {
-        lines.push(format!("    {skip}"));
-    }
-}
-
-/// Each shadow rule tried, and what it would have answered, in `explain`'s words.
-pub fn shadow_lines(shadows: &Shadows<'_>) -> Vec<String> {
-    let mut lines = Vec::new();
-    for (trial, decision) in shadows {
-        let verdict = match (decision, &trial.skip) {
-            (Some(decision), _) => format!(
-                "would answer {} ({}), but shadow rules never answer",
-                decision.instruction,
-                decision.delivery.name()
-            ),
-            (None, Some(_)) => "matched, but would be skipped".to_owned(),
-            (None, None) => "does not match".to_owned(),
-        };
-        lines.push(format!("shadow rule \"{}\": {verdict}", trial.rule));
-        push_reasons(&mut lines, trial);
-        if let Some(decision) = decision {
-            lines.push(format!(
-                "    would answer: {}",
-                String::from_utf8_lossy(&decision.answer)
-            ));
-            for (key, value) in decision
-                .update_form
-                .as_deref()
-                .map(redacted)
-                .unwrap_or_default()
-            {
-                lines.push(format!("    would send {key}={value}"));
-            }
-        }
-    }
-    lines
 }
 
 fn shadows_json(shadows: &Shadows<'_>) -> Vec<Value> {
@@ -203,10 +139,6 @@ struct Clock<'a> {
     open: bool,
 }
 
-/// Form fields whose values are passwords: shown as a placeholder, because `explain`'s
-/// output ends up in terminals, tickets and CI logs.
-const SECRET_FIELDS: &[&str] = &["SipAuthPassword"];
-
 /// Each schedule's own clock at `now`: what its windows are judged by.
 fn clocks(rules: &RuleSet, now: Timestamp) -> Vec<Clock<'_>> {
     rules
@@ -234,22 +166,6 @@ impl Clock<'_> {
             self.name, self.local, self.zone
         )
     }
-}
-
-/// The form with password values replaced by their length (for `test`'s traces too).
-pub fn redacted(form: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
-    form.iter()
-        .map(|(key, value)| {
-            if SECRET_FIELDS.contains(key) {
-                (
-                    *key,
-                    format!("<{} characters, not shown>", value.chars().count()),
-                )
-            } else {
-                (*key, value.clone())
-            }
-        })
-        .collect()
 }
 
 fn print_text(

@@ -2,6 +2,7 @@
 //! process's exit code and prints its own output; problems go to stderr, one per line.
 
 pub mod check;
+pub mod decisions;
 pub mod explain;
 pub mod healthcheck;
 pub mod migrate;
@@ -90,6 +91,16 @@ pub enum Command {
     },
     /// Print the JSON Schema of the rules file, for editors (taplo, Even Better TOML) and CI.
     Schema,
+    /// Print the decision record of each Reservation (`WR…`), fetched from the running
+    /// service's admin listener (with `admin.bearer_token` when it is set).
+    Decisions {
+        /// Print the records as JSON (one document: an array), instead of text.
+        #[arg(long)]
+        json: bool,
+        /// ReservationSids (`WR…`).
+        #[arg(required = true)]
+        reservations: Vec<String>,
+    },
     /// Apply the shared store's schema migrations (store.url or DATABASE_URL) and exit;
     /// `serve` applies them too.
     Migrate,
@@ -129,6 +140,9 @@ impl Cli {
             } => test::run(config, rules.as_deref(), coverage, format, &cases),
             Command::Schema => schema::run(),
             Command::Migrate => migrate::run(config),
+            Command::Decisions { json, reservations } => {
+                decisions::run(config, &reservations, json)
+            }
         }
     }
 }

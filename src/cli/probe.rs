@@ -51,7 +51,9 @@ pub fn check(host: &str, port: u16) -> Result<(), ProbeError> {
     }
 }
 
-fn target(host: &str, port: u16) -> Result<SocketAddr, ProbeError> {
+/// Where to reach a service listening on `host:port`: a wildcard host is reached on the
+/// loopback address.
+pub fn target(host: &str, port: u16) -> Result<SocketAddr, ProbeError> {
     match host.parse::<IpAddr>() {
         Ok(ip) if ip.is_unspecified() => {
             let loopback = match ip {

@@ -60,9 +60,9 @@ pub async fn receive(
             CallbackAnswered {
                 request_id: request_id.as_str(),
                 idempotency_token,
-                task_sid: &answered.task_sid,
-                reservation_sid: &answered.reservation_sid,
-                worker_sid: &answered.worker_sid,
+                task_sid: &answered.callback.task_sid,
+                reservation_sid: &answered.callback.reservation_sid,
+                worker_sid: &answered.callback.worker_sid,
                 rule: &answered.rule,
                 instruction: answered.instruction,
                 delivery: answered.delivery,
@@ -80,19 +80,21 @@ pub async fn receive(
                 }
                 .emit(&state.metrics);
             }
-            if let Some(update) = answered.update {
+            let (answer, update, decided) = answered.finish();
+            if let Some(update) = update {
                 // Handed over from a task of its own, which this worker runs once it has
                 // written the answer: waking the deliverer now could take the CPU from this
                 // answer, and the update's latency is Twilio's anyway.
                 let state = state.clone();
                 actix_web::rt::spawn(async move { pipeline::deliver(&state, update) });
             }
-            if let Some(shadowing) = answered.shadow {
-                // The same way, for the same reason: shadow rules never delay the answer.
+            if let Some(decided) = decided {
+                // The same way, for the same reason: shadow rules and the record never
+                // delay the answer.
                 let state = state.clone();
-                actix_web::rt::spawn(async move { pipeline::shadow(&state, &shadowing) });
+                actix_web::rt::spawn(async move { pipeline::follow_up(&state, decided) });
             }
-            json(answered.answer)
+            json(answer)
         }
         // Turned into a response here, not handed to the middleware as an error, so that a
         // refusal is logged once, by its event.
@@ -105,6 +107,7 @@ pub async fn receive(
                 .and(state.verifier.as_ref())
                 .map(|verifier| diagnose(verifier.configured_urls(), received(&request)));
             CallbackRefused {
+                event: false,
                 request_id: request_id.as_str(),
                 idempotency_token,
                 outcome: refusal::classify(&error).1,
@@ -132,11 +135,11 @@ fn json(body: Bytes) -> HttpResponse {
 
 /// Twilio's `I-Twilio-Idempotency-Token`, the same on its retries of one request: logged so
 /// that an operator can tie a retry to its first try. Bounded, since any client can send it.
-fn idempotency_token(request: &HttpRequest) -> Option<&str> {
+pub(super) fn idempotency_token(request: &HttpRequest) -> Option<&str> {
     header(request, "i-twilio-idempotency-token").filter(|token| token.len() <= 128)
 }
 
-fn header(request: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
+pub(super) fn header(request: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
     request
         .headers()
         .get(name)
@@ -144,7 +147,7 @@ fn header(request: &HttpRequest, name: impl AsHeaderName) -> Option<&str> {
 }
 
 /// Where the request said it was sent, for the hint beside a refused signature.
-fn received(request: &HttpRequest) -> Received<'_> {
+pub(super) fn received(request: &HttpRequest) -> Received<'_> {
     Received {
         host: header(request, HOST),
         forwarded_proto: header(request, "x-forwarded-proto"),

@@ -5,6 +5,8 @@
 pub mod assignment;
 pub mod body;
 pub mod connection_watch;
+pub mod decisions;
+pub mod events;
 pub mod health;
 pub mod metrics;
 pub mod refusal;

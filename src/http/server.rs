@@ -12,7 +12,7 @@ use actix_web::http::header::ALLOW;
 use actix_web::{App, HttpResponse, HttpServer, web};
 
 use super::connection_watch::Watcher;
-use super::{assignment, health, metrics, request_id};
+use super::{assignment, decisions, events, health, metrics, request_id};
 use crate::settings::{ServerSettings, Settings};
 use crate::state::AppState;
 
@@ -85,6 +85,7 @@ pub struct Listeners {
 pub fn listen(settings: &Settings, state: Arc<AppState>) -> Result<Listeners, BindError> {
     let state = web::Data::from(state);
     let callback_path = settings.callback.path.clone();
+    let events_path = settings.callback.events_path.clone();
     let limits = ConnectionLimits::new(&settings.server);
     tracing::info!(
         workers = limits.workers,
@@ -102,7 +103,7 @@ pub fn listen(settings: &Settings, state: Arc<AppState>) -> Result<Listeners, Bi
         App::new()
             .wrap_fn(request_id::tag)
             .app_data(callback_state.clone())
-            .configure(|config| configure(config, &callback_path))
+            .configure(|config| configure(config, &callback_path, events_path.as_deref()))
     })
     .on_connect(move |connection, data| watcher.on_connect(connection, data))
     .workers(limits.workers)
@@ -148,7 +149,7 @@ pub fn listen(settings: &Settings, state: Arc<AppState>) -> Result<Listeners, Bi
 }
 
 /// The callback listener's routes, shared by the service and the tests.
-pub fn configure(config: &mut web::ServiceConfig, callback_path: &str) {
+pub fn configure(config: &mut web::ServiceConfig, callback_path: &str, events_path: Option<&str>) {
     config
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
@@ -157,6 +158,13 @@ pub fn configure(config: &mut web::ServiceConfig, callback_path: &str) {
                 .route(web::post().to(assignment::receive))
                 .default_service(web::to(method_not_allowed)),
         );
+    if let Some(events_path) = events_path {
+        config.service(
+            web::resource(events_path)
+                .route(web::post().to(events::receive))
+                .default_service(web::to(method_not_allowed)),
+        );
+    }
 }
 
 /// The admin listener's routes.
@@ -164,14 +172,18 @@ pub fn configure_admin(config: &mut web::ServiceConfig) {
     config
         .route("/health", web::get().to(health::health))
         .route("/ready", web::get().to(health::ready))
-        .route("/metrics", web::get().to(metrics::scrape));
+        .route("/metrics", web::get().to(metrics::scrape))
+        .route(
+            "/decisions/{reservation_sid}",
+            web::get().to(decisions::lookup),
+        );
 }
 
 async fn method_not_allowed() -> HttpResponse {
     HttpResponse::MethodNotAllowed()
         .insert_header((ALLOW, "POST"))
         .content_type("text/plain; charset=utf-8")
-        .body("the assignment callback takes POST only\n")
+        .body("this path takes POST only\n")
 }
 
 fn bind_error(host: &str, port: u16, source: io::Error) -> BindError {

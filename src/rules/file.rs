@@ -62,7 +62,11 @@ pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
         RulesError::single(&tried, &format!("cannot read: {e}"))
     })?;
     let folder = path.parent().unwrap_or(Path::new(""));
-    parse_in(&text, folder).map_err(|problems| {
+    let parsed = parse_in(&text, folder).map(|rules| {
+        let revision = revision(&text, rules.files());
+        rules.with_revision(revision)
+    });
+    parsed.map_err(|problems| {
         if looks_like_settings(&text) {
             return RulesError::single(
                 path,
@@ -75,6 +79,25 @@ pub fn load(path: &Path) -> Result<RuleSet, RulesError> {
             problems,
         }
     })
+}
+
+/// The rules' revision, as decision records name it: the first 12 hex digits of a SHA-256
+/// over the rules file and each list and map file it read, so that two replicas (or two
+/// loads) with the same files give the same revision.
+fn revision(text: &str, files: &[std::path::PathBuf]) -> String {
+    use sha2::{Digest, Sha256};
+    let mut hash = Sha256::new();
+    hash.update(text.as_bytes());
+    for file in files {
+        // Read again: they loaded a moment ago; one that cannot be read now changes the
+        // revision, which is the truth of what is in force.
+        hash.update(file.as_os_str().as_encoded_bytes());
+        hash.update(std::fs::read(file).unwrap_or_default());
+    }
+    hash.finalize()[..6]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
 }
 
 /// A settings file has these sections and no `[default]`.

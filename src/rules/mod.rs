@@ -12,6 +12,7 @@ pub mod lookup;
 pub mod problem;
 pub mod schedule;
 pub mod template;
+pub mod trace;
 
 use std::sync::Arc;
 
@@ -172,6 +173,9 @@ pub struct RuleSet {
     /// The list and map files the set was loaded from, absolute: what a reload watches
     /// besides the rules file.
     files: Vec<std::path::PathBuf>,
+    /// A hash of the files this set was loaded from ([`file::load`]); empty for a set
+    /// parsed from text.
+    revision: String,
 }
 
 impl Rule {
@@ -355,6 +359,7 @@ impl RuleSet {
             lookups: Lookups::default(),
             warnings,
             files: Vec::new(),
+            revision: String::new(),
         }
     }
 
@@ -367,6 +372,17 @@ impl RuleSet {
 
     /// The list and map files this set was loaded from (absolute paths), besides the rules
     /// file itself.
+    /// The set as loaded from these files' contents, named by `revision`.
+    pub fn with_revision(mut self, revision: String) -> Self {
+        self.revision = revision;
+        self
+    }
+
+    /// The revision decision records name: a hash of the files loaded.
+    pub fn revision(&self) -> &str {
+        &self.revision
+    }
+
     pub fn files(&self) -> &[std::path::PathBuf] {
         &self.files
     }

@@ -60,7 +60,7 @@ enum Insert {
 /// Everything but RFC 3986's unreserved characters (`A-Z a-z 0-9 - . _ ~`) is encoded, as
 /// JavaScript's `encodeURIComponent` nearly does: safe in a host, a path segment, a query
 /// name or value, and a fragment alike.
-const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
+pub const URL_COMPONENT: &AsciiSet = &NON_ALPHANUMERIC
     .remove(b'-')
     .remove(b'.')
     .remove(b'_')

@@ -284,3 +284,87 @@ fn a_watch_setting_that_is_not_a_boolean_is_refused_naming_it() {
         "setting `rules.watch`: expected a boolean, got string \"sometimes\""
     );
 }
+
+#[test]
+fn the_events_url_is_the_public_urls_origin_with_the_events_path_unless_given() {
+    let load = |extra: &[(&str, &str)]| {
+        let mut list = vec![
+            ("TWILIO_AUTH_TOKEN", "token-a"),
+            (
+                "APP_CALLBACK__PUBLIC_URL",
+                "https://user:pass@router.example.com:8443/tr/assignment?x=1#rc=2",
+            ),
+        ];
+        list.extend_from_slice(extra);
+        Settings::load_with(built_in(), &env(&list))
+    };
+    assert_eq!(load(&[]).unwrap().events_url(), None, "off by default");
+    let derived = load(&[("APP_CALLBACK__EVENTS_PATH", "/events")]).unwrap();
+    assert_eq!(
+        derived.events_url().as_deref(),
+        Some("https://user:pass@router.example.com:8443/events")
+    );
+    let given = load(&[
+        ("APP_CALLBACK__EVENTS_PATH", "/events"),
+        (
+            "APP_CALLBACK__EVENTS_PUBLIC_URL",
+            "https://edge.example.com/tr/events",
+        ),
+    ])
+    .unwrap();
+    assert_eq!(
+        given.events_url().as_deref(),
+        Some("https://edge.example.com/tr/events")
+    );
+    for (path, problem) in [
+        ("events", "must start with `/`"),
+        ("/assignment", "must differ from callback.path"),
+        ("/health", "must differ from callback.path"),
+    ] {
+        let error = load(&[("APP_CALLBACK__EVENTS_PATH", path)]).unwrap_err();
+        let text = error.to_string();
+        assert!(text.contains("callback.events_path"), "{path}: {text}");
+        assert!(text.contains(problem), "{path}: {text}");
+    }
+}
+
+#[test]
+fn masked_paths_must_be_attribute_paths_and_records_kept_must_be_above_zero() {
+    let load = |extra: &[(&str, &str)]| {
+        let mut list = vec![("TWILIO_AUTH_TOKEN", "token-a")];
+        list.extend_from_slice(extra);
+        Settings::load_with(built_in(), &env(&list))
+    };
+    let settings = load(&[("APP_DECISIONS__MASK", "task.caller_name, worker.email")]).unwrap();
+    assert_eq!(
+        settings.decisions.mask,
+        ["task.caller_name", "worker.email"]
+    );
+    assert_eq!(settings.decisions.keep, 10_000);
+    for bad in ["caller_name", "task.", "customer.name"] {
+        let text = load(&[("APP_DECISIONS__MASK", bad)])
+            .unwrap_err()
+            .to_string();
+        assert!(text.contains("decisions.mask"), "{bad}: {text}");
+        assert!(text.contains(&format!("\"{bad}\"")), "{bad}: {text}");
+    }
+    let text = load(&[("APP_DECISIONS__KEEP", "0")])
+        .unwrap_err()
+        .to_string();
+    assert!(text.contains("decisions.keep"), "{text}");
+}
+
+#[test]
+fn the_admin_bearer_token_is_a_secret() {
+    let settings = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "token-a"),
+            ("APP_ADMIN__BEARER_TOKEN", "b3arer-s3cret"),
+        ]),
+    )
+    .unwrap();
+    let token = settings.admin.bearer_token.as_ref().unwrap();
+    assert_eq!(token.expose_secret(), "b3arer-s3cret");
+    assert!(!format!("{settings:?}").contains("b3arer-s3cret"));
+}

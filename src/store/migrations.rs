@@ -16,11 +16,18 @@ pub struct Migration {
     sql: &'static str,
 }
 
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "updates",
-    sql: include_str!("migrations/0001_updates.sql"),
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "updates",
+        sql: include_str!("migrations/0001_updates.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "decisions",
+        sql: include_str!("migrations/0002_decisions.sql"),
+    },
+];
 
 /// The advisory lock's key: "assignrt" in ASCII, unlikely to be another program's.
 const LOCK_KEY: i64 = 0x6173_7369_676e_7274;

@@ -5,6 +5,7 @@
 //! a pooled connection then always belongs to one live runtime, and a caller that gives up
 //! (a claim past its 500 ms) cancels its query instead of leaving it to finish unseen.
 
+pub mod decisions;
 pub mod migrations;
 pub mod updates;
 

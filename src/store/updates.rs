@@ -328,7 +328,7 @@ fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredUpdate, sqlx::Error> {
 }
 
 /// Seconds since 1970, as PostgreSQL's `to_timestamp` takes them.
-fn epoch(at: SystemTime) -> f64 {
+pub(super) fn epoch(at: SystemTime) -> f64 {
     at.duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_secs_f64()

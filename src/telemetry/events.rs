@@ -114,6 +114,9 @@ impl ShadowMatched<'_> {
 
 /// A callback refused before it got an instruction.
 pub struct CallbackRefused<'a> {
+    /// An assignment callback, or one of TaskRouter's events (the Event Callback URL's):
+    /// each has its own span name, log line and counter.
+    pub event: bool,
     pub request_id: &'a str,
     /// Twilio's `I-Twilio-Idempotency-Token`, when the request had one.
     pub idempotency_token: Option<&'a str>,
@@ -144,25 +147,43 @@ pub struct SignatureDiagnosis<'a> {
 
 impl CallbackRefused<'_> {
     pub fn emit(self, metrics: &Metrics) {
-        let span = tracing::info_span!(
-            "callback",
-            request_id = self.request_id,
-            idempotency_token = self.idempotency_token,
-            outcome = self.outcome
-        );
+        let span = if self.event {
+            tracing::info_span!(
+                "event",
+                request_id = self.request_id,
+                idempotency_token = self.idempotency_token,
+                outcome = self.outcome
+            )
+        } else {
+            tracing::info_span!(
+                "callback",
+                request_id = self.request_id,
+                idempotency_token = self.idempotency_token,
+                outcome = self.outcome
+            )
+        };
+        let message = if self.event {
+            "event refused"
+        } else {
+            "callback refused"
+        };
         span.in_scope(|| match &self.diagnosis {
-            None => tracing::warn!(reason = %self.reason, "callback refused"),
+            None => tracing::warn!(reason = %self.reason, "{message}"),
             Some(diagnosis) => tracing::warn!(
                 reason = %self.reason,
                 urls_tried = diagnosis.urls_tried,
                 host = diagnosis.host,
                 path = diagnosis.path,
                 hint = diagnosis.hint,
-                "callback refused"
+                "{message}"
             ),
         });
         if let Some(reason) = self.signature_failure {
             metrics.signature_failure(reason);
+        }
+        if self.event {
+            metrics.event_refused(self.outcome);
+            return;
         }
         let labels = CallbackLabels {
             rule: Arc::default(),

@@ -59,6 +59,18 @@ struct OperationLabel {
     operation: &'static str,
 }
 
+/// A Reservation's outcome, tied back to the rule that decided it.
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct RuleOutcomeLabels {
+    rule: Arc<String>,
+    outcome: &'static str,
+}
+
+#[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct TypeLabel {
+    r#type: &'static str,
+}
+
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct StateLabel {
     state: &'static str,
@@ -66,8 +78,9 @@ struct StateLabel {
 
 /// What the service asks of the shared store, as `store_latency_seconds` and
 /// `store_errors_total` label it.
-pub const STORE_OPERATIONS: [&str; 8] = [
-    "migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep",
+pub const STORE_OPERATIONS: [&str; 12] = [
+    "migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep", "record", "outcome",
+    "look_up", "check",
 ];
 
 /// The `outcome` of a refused callback, as `http::refusal` labels it (a test there keeps the
@@ -91,6 +104,41 @@ pub const SIGNATURE_FAILURES: [&str; 5] = [
 
 /// How a Reservation update ends (`UpdateOutcome::label`).
 pub const UPDATE_OUTCOMES: [&str; 5] = ["landed", "final_error", "moved_on", "expired", "dropped"];
+
+/// How a Reservation ends, as TaskRouter's `reservation.*` events say (`Outcome::label`).
+pub const RESERVATION_OUTCOMES: [&str; 7] = [
+    "accepted",
+    "rejected",
+    "timeout",
+    "canceled",
+    "rescinded",
+    "wrapup",
+    "completed",
+];
+
+/// The `type` label of `events_total`: the event types the service acts on, `other` for
+/// TaskRouter's other documented types, `unknown` for any type it does not document.
+pub const EVENT_TYPES: [&str; 15] = [
+    "reservation.created",
+    "reservation.accepted",
+    "reservation.rejected",
+    "reservation.timeout",
+    "reservation.canceled",
+    "reservation.rescinded",
+    "reservation.wrapup",
+    "reservation.completed",
+    "reservation.failed",
+    "task.canceled",
+    "task.completed",
+    "task.deleted",
+    "task.system-deleted",
+    "other",
+    "unknown",
+];
+
+/// Why an outcome was not counted: its Reservation was not decided here (or not yet), or
+/// the same outcome of that Reservation was counted already (a duplicated event).
+pub const UNMATCHED_REASONS: [&str; 2] = ["not_decided", "duplicate"];
 
 /// Why a rule is skipped (`Skip::label`).
 pub const SKIP_REASONS: [&str; 3] = ["no_value", "not_text", "invalid_value"];
@@ -121,6 +169,16 @@ impl RuleSeries {
                 rule: self.rule.clone(),
                 instruction: self.instruction,
                 delivery: self.delivery,
+                outcome,
+            })
+            .collect()
+    }
+
+    fn outcomes(&self) -> Vec<RuleOutcomeLabels> {
+        RESERVATION_OUTCOMES
+            .iter()
+            .map(|outcome| RuleOutcomeLabels {
+                rule: self.rule.clone(),
                 outcome,
             })
             .collect()
@@ -164,6 +222,12 @@ pub struct Metrics {
     store_seconds: Family<OperationLabel, Histogram, fn() -> Histogram>,
     outbox_updates: Family<StateLabel, Gauge>,
     outbox_takeovers: Counter,
+    events: Family<TypeLabel, Counter>,
+    event_refusals: Family<OutcomeLabel, Counter>,
+    events_unmatched: Family<ReasonLabel, Counter>,
+    reservation_outcomes: Family<RuleOutcomeLabels, Counter>,
+    outcome_seconds: Family<OutcomeLabel, Histogram, fn() -> Histogram>,
+    records_dropped: Counter,
     /// Two scrapes at once must not both add the same dropped lines.
     syncing: std::sync::Mutex<()>,
     /// The rules whose series exist now, so that a reload can drop those of rules gone.
@@ -311,6 +375,49 @@ impl Metrics {
              stopped or restarted)",
             outbox_takeovers.clone(),
         );
+        let events = Family::<TypeLabel, Counter>::default();
+        registry.register(
+            "events",
+            "TaskRouter events received (signed), by type: those acted on by name, `other` \
+             for TaskRouter's other types, `unknown` for types it does not document",
+            events.clone(),
+        );
+        let event_refusals = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "event_refusals",
+            "Event callbacks refused, by outcome (as callbacks are: forbidden, bad_request, …)",
+            event_refusals.clone(),
+        );
+        let events_unmatched = Family::<ReasonLabel, Counter>::default();
+        registry.register(
+            "events_unmatched",
+            "Reservation outcomes not counted, by reason (not_decided: no decision of this \
+             service is known for it; duplicate: that outcome was counted already)",
+            events_unmatched.clone(),
+        );
+        let reservation_outcomes = Family::<RuleOutcomeLabels, Counter>::default();
+        registry.register(
+            "reservation_outcomes",
+            "How Reservations this service decided ended, by the rule that decided them and \
+             the outcome (accepted, rejected, timeout, canceled, rescinded, wrapup, completed)",
+            reservation_outcomes.clone(),
+        );
+        // 100 ms to about 30 min: an agent accepts in seconds, a Reservation times out after
+        // the Workflow's timeout (120 s by default), a call completes in minutes.
+        let outcome_seconds: Family<OutcomeLabel, Histogram, fn() -> Histogram> =
+            Family::new_with_constructor(|| Histogram::new(exponential_buckets(0.1, 2.0, 15)));
+        registry.register(
+            "reservation_outcome_seconds",
+            "Time from the decision to each outcome's event, by outcome",
+            outcome_seconds.clone(),
+        );
+        let records_dropped = Counter::default();
+        registry.register(
+            "decision_records_dropped",
+            "Decision records not kept: the recorder or the shared store's writer was full, \
+             or the store failed to take them",
+            records_dropped.clone(),
+        );
         Self {
             registry,
             callbacks,
@@ -333,6 +440,12 @@ impl Metrics {
             store_seconds,
             outbox_updates,
             outbox_takeovers,
+            events,
+            event_refusals,
+            events_unmatched,
+            reservation_outcomes,
+            outcome_seconds,
+            records_dropped,
             syncing: std::sync::Mutex::default(),
             rules_in_force: std::sync::Mutex::default(),
         }
@@ -375,6 +488,20 @@ impl Metrics {
         for state in ["due", "leased"] {
             let _ = self.outbox_updates.get_or_create(&StateLabel { state });
         }
+        for r#type in EVENT_TYPES {
+            let _ = self.events.get_or_create(&TypeLabel { r#type });
+        }
+        for outcome in REFUSALS {
+            let _ = self.event_refusals.get_or_create(&OutcomeLabel { outcome });
+        }
+        for reason in UNMATCHED_REASONS {
+            let _ = self.events_unmatched.get_or_create(&ReasonLabel { reason });
+        }
+        for outcome in RESERVATION_OUTCOMES {
+            let _ = self
+                .outcome_seconds
+                .get_or_create(&OutcomeLabel { outcome });
+        }
         self
     }
 
@@ -392,6 +519,9 @@ impl Metrics {
             for labels in gone.skips() {
                 self.rules_skipped.remove(&labels);
             }
+            for labels in gone.outcomes() {
+                self.reservation_outcomes.remove(&labels);
+            }
         }
         for rule in rules {
             for labels in rule.callbacks() {
@@ -399,6 +529,9 @@ impl Metrics {
             }
             for labels in rule.skips() {
                 let _ = self.rules_skipped.get_or_create(&labels);
+            }
+            for labels in rule.outcomes() {
+                let _ = self.reservation_outcomes.get_or_create(&labels);
             }
         }
         *in_force = rules.to_vec();
@@ -499,6 +632,42 @@ impl Metrics {
 
     pub fn outbox_takeover(&self) {
         self.outbox_takeovers.inc();
+    }
+
+    /// A signed event, by its `type` label ([`EVENT_TYPES`]).
+    pub fn event(&self, r#type: &'static str) {
+        self.events.get_or_create(&TypeLabel { r#type }).inc();
+    }
+
+    /// An event callback refused, by its refusal's `outcome` label ([`REFUSALS`]).
+    pub fn event_refused(&self, outcome: &'static str) {
+        self.event_refusals
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
+    }
+
+    /// A Reservation's outcome counted for the rule that decided it, `after` the decision.
+    pub fn reservation_outcome(&self, rule: &Arc<String>, outcome: &'static str, after: Duration) {
+        self.reservation_outcomes
+            .get_or_create(&RuleOutcomeLabels {
+                rule: rule.clone(),
+                outcome,
+            })
+            .inc();
+        self.outcome_seconds
+            .get_or_create(&OutcomeLabel { outcome })
+            .observe(after.as_secs_f64());
+    }
+
+    /// An outcome not counted, by reason ([`UNMATCHED_REASONS`]).
+    pub fn event_unmatched(&self, reason: &'static str) {
+        self.events_unmatched
+            .get_or_create(&ReasonLabel { reason })
+            .inc();
+    }
+
+    pub fn records_dropped(&self, count: u64) {
+        self.records_dropped.inc_by(count);
     }
 
     /// The Prometheus (OpenMetrics) text exposition.

@@ -9,9 +9,10 @@
 //! its end, and an update taken over from another replica is first checked with Twilio
 //! (`reconcile`): one that is no longer pending is not sent again.
 
+use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Debug;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, SystemTime};
 
 use futures_util::future::BoxFuture;
@@ -73,6 +74,57 @@ pub trait Journal: Send + Sync + Debug {
     ) -> BoxFuture<'static, ()>;
     /// The update was not taken (the deliverer is full): someone must take it later.
     fn deferred(&self, update: &Update);
+    /// Whether the update is still pending in the store, asked before each retry: a
+    /// TaskRouter event heard by another replica may have ended it as moved on. A store
+    /// that does not answer counts as pending.
+    fn still_pending(&self, update: &Update) -> BoxFuture<'static, bool>;
+}
+
+/// Hears how every update goes, durable or not: the decision records.
+pub trait UpdateLog: Send + Sync + Debug {
+    /// An attempt failed; another may come.
+    fn attempted(&self, update: &Update, attempts: u32, reason: &str);
+    /// The update ended; `outcome` is one of [`UpdateOutcome::label`]'s.
+    fn ended(&self, update: &Update, attempts: u32, outcome: &'static str, detail: Option<&str>);
+}
+
+/// Reservations TaskRouter said have moved on before their update started here, so that it
+/// ends at once when it does. Bounded: the oldest are forgotten first.
+const EARLY_STOPS: usize = 10_000;
+
+/// Why an update in progress must stop, once an event says so.
+#[derive(Debug)]
+struct Stop {
+    task_sid: String,
+    reason: Mutex<Option<String>>,
+    notify: Notify,
+}
+
+impl Stop {
+    fn reason(&self) -> Option<String> {
+        self.reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .clone()
+    }
+
+    fn set(&self, why: &str) {
+        *self
+            .reason
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner) = Some(why.to_owned());
+        // Wakes the update's task whether it is waiting for a turn or sleeping out a
+        // backoff; one sending a request finishes it first (it may already be at Twilio).
+        self.notify.notify_one();
+    }
+}
+
+/// The updates in progress here, and the early stops.
+#[derive(Debug, Default)]
+struct Stops {
+    active: HashMap<String, Arc<Stop>>,
+    early: HashSet<String>,
+    early_order: VecDeque<String>,
 }
 
 /// How delivery is bounded.
@@ -102,6 +154,9 @@ pub struct Deliverer {
     metrics: Arc<Metrics>,
     /// Set once, when the service has a shared store.
     journal: Arc<OnceLock<Arc<dyn Journal>>>,
+    /// Set once, at start: the decision records.
+    log: Arc<OnceLock<Arc<dyn UpdateLog>>>,
+    stops: Arc<Mutex<Stops>>,
     /// The delivery thread's runtime ([`crate::runtime`]). Not actix's per-worker
     /// runtimes: those are dropped, with every task on them, when the listeners stop, and
     /// updates must outlive that to be drained at shutdown.
@@ -141,6 +196,8 @@ impl Deliverer {
             pending: Arc::new(AtomicUsize::new(0)),
             idle: Arc::new(Notify::new()),
             journal: Arc::default(),
+            log: Arc::default(),
+            stops: Arc::default(),
             limits,
         }
     }
@@ -148,6 +205,77 @@ impl Deliverer {
     /// Durable updates are journaled from now on. A second journal is ignored.
     pub fn set_journal(&self, journal: Arc<dyn Journal>) {
         let _ = self.journal.set(journal);
+    }
+
+    /// Every update's progress is logged here from now on. A second log is ignored.
+    pub fn set_log(&self, log: Arc<dyn UpdateLog>) {
+        let _ = self.log.set(log);
+    }
+
+    /// Ends the update of this Reservation as moved on: at once when it is waiting, after
+    /// its request when one is out. One not started yet ends as soon as it starts. Whether
+    /// an update in progress here was stopped.
+    pub fn stop(&self, reservation_sid: &str, why: &str) -> bool {
+        let mut stops = self.lock_stops();
+        if let Some(stop) = stops.active.get(reservation_sid) {
+            stop.set(why);
+            return true;
+        }
+        if stops.early.insert(reservation_sid.to_owned()) {
+            stops.early_order.push_back(reservation_sid.to_owned());
+            while stops.early_order.len() > EARLY_STOPS {
+                if let Some(oldest) = stops.early_order.pop_front() {
+                    stops.early.remove(&oldest);
+                }
+            }
+        }
+        false
+    }
+
+    /// As [`Deliverer::stop`], for every update in progress of this Task; how many.
+    pub fn stop_task(&self, task_sid: &str, why: &str) -> usize {
+        let stops = self.lock_stops();
+        let mut stopped = 0;
+        for stop in stops
+            .active
+            .values()
+            .filter(|stop| stop.task_sid == task_sid)
+        {
+            stop.set(why);
+            stopped += 1;
+        }
+        stopped
+    }
+
+    fn lock_stops(&self) -> std::sync::MutexGuard<'_, Stops> {
+        self.stops
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Registers `update` as in progress; `None` when an event already said it moved on.
+    fn start(&self, update: &Update) -> Result<Arc<Stop>, String> {
+        let sid = &update.target.reservation_sid;
+        let mut stops = self.lock_stops();
+        if stops.early.remove(sid) {
+            stops.early_order.retain(|early| early != sid);
+            return Err(
+                "TaskRouter said the reservation had moved on before it was sent".to_owned(),
+            );
+        }
+        let stop = Arc::new(Stop {
+            task_sid: update.target.task_sid.clone(),
+            reason: Mutex::new(None),
+            notify: Notify::new(),
+        });
+        stops.active.insert(sid.clone(), stop.clone());
+        Ok(stop)
+    }
+
+    fn finish(&self, update: &Update) {
+        self.lock_stops()
+            .active
+            .remove(&update.target.reservation_sid);
     }
 
     /// How many more updates would be taken now.
@@ -177,7 +305,10 @@ impl Deliverer {
                 // Still in the store: another turn, here or on another replica, sends it.
                 Some(journal) => journal.deferred(&update),
                 None => {
-                    event(&update, 0, UpdateOutcome::Dropped { max_pending }).emit(&self.metrics)
+                    event(&update, 0, UpdateOutcome::Dropped { max_pending }).emit(&self.metrics);
+                    if let Some(log) = self.log.get() {
+                        log.ended(&update, 0, "dropped", Some("the deliverer was full"));
+                    }
                 }
             }
             return Err(Full(max_pending));
@@ -214,10 +345,20 @@ impl Deliverer {
     }
 
     async fn deliver(&self, update: Update) {
-        let (attempts, ended) = self.attempt_until_ended(&update).await;
+        let (attempts, ended) = match self.start(&update) {
+            Ok(stop) => {
+                let ended = self.attempt_until_ended(&update, &stop).await;
+                self.finish(&update);
+                ended
+            }
+            Err(why) => (update.attempts, Ended::Stopped(why)),
+        };
         let outcome = ended.outcome();
         let label = outcome.label();
         event(&update, attempts, outcome).emit(&self.metrics);
+        if let Some(log) = self.log.get() {
+            log.ended(&update, attempts, label, ended.detail().as_deref());
+        }
         if let Some(journal) = self.journal(&update) {
             journal
                 .ended(&update, attempts, label, ended.detail())
@@ -227,7 +368,7 @@ impl Deliverer {
 
     /// Sends `update` until it lands, meets a final answer or runs out of time; returns the
     /// requests made (with those made before it came here) and how it ended.
-    async fn attempt_until_ended(&self, update: &Update) -> (u32, Ended) {
+    async fn attempt_until_ended(&self, update: &Update, stop: &Stop) -> (u32, Ended) {
         let deadline = Instant::now()
             + update
                 .deadline
@@ -236,8 +377,22 @@ impl Deliverer {
         let mut attempts = update.attempts;
         let mut reconcile = update.reconcile;
         loop {
+            if let Some(why) = stop.reason() {
+                return (attempts, Ended::Stopped(why));
+            }
+            if attempts > update.attempts
+                && let Some(journal) = self.journal(update)
+                && !journal.still_pending(update).await
+            {
+                let why = "the shared store says it ended (another replica heard that the \
+                           reservation moved on)";
+                return (attempts, Ended::Stopped(why.to_owned()));
+            }
             let remaining = deadline.saturating_duration_since(Instant::now());
-            let acquired = tokio::time::timeout(remaining, self.in_flight.acquire()).await;
+            let acquired = tokio::select! {
+                acquired = tokio::time::timeout(remaining, self.in_flight.acquire()) => acquired,
+                () = stop.notify.notified() => continue,
+            };
             let remaining = deadline.saturating_duration_since(Instant::now());
             let permit = match acquired {
                 // The semaphore is never closed, so waiting ends in a permit or the deadline.
@@ -305,10 +460,17 @@ impl Deliverer {
                 wait_ms = wait.as_millis() as u64,
                 "reservation update will be retried"
             );
+            if let Some(log) = self.log.get() {
+                log.attempted(update, attempts, &reason);
+            }
             if let Some(journal) = self.journal(update) {
                 journal.attempted(update, attempts, wait, &reason).await;
             }
-            tokio::time::sleep(wait).await;
+            tokio::select! {
+                () = tokio::time::sleep(wait) => {}
+                // Checked at the top of the loop.
+                () = stop.notify.notified() => {}
+            }
         }
     }
 }
@@ -324,6 +486,8 @@ enum Ended {
     /// Checked before sending again: the Reservation is no longer pending (the message
     /// says its state).
     Settled(String),
+    /// A TaskRouter event said the Reservation moved on (the message says which).
+    Stopped(String),
     Expired(String),
 }
 
@@ -342,6 +506,8 @@ impl Ended {
                 status: 200,
                 message,
             },
+            // No answer from Twilio said so: an event did.
+            Ended::Stopped(message) => UpdateOutcome::MovedOn { status: 0, message },
             Ended::Expired(last_error) => UpdateOutcome::Expired { last_error },
         }
     }
@@ -351,7 +517,7 @@ impl Ended {
         match self {
             Ended::Landed { .. } => None,
             Ended::Refused(error) => Some(error.to_string()),
-            Ended::Settled(message) => Some(message.clone()),
+            Ended::Settled(message) | Ended::Stopped(message) => Some(message.clone()),
             Ended::Expired(last_error) => Some(last_error.clone()),
         }
     }

@@ -90,6 +90,7 @@ fn an_answered_callback_is_one_line_with_its_span_and_one_count() {
 fn a_refused_signature_is_logged_as_a_warning_and_counted_twice() {
     let (lines, metrics) = capture(|metrics| {
         CallbackRefused {
+            event: false,
             request_id: "req-2",
             idempotency_token: None,
             outcome: "forbidden",
@@ -131,6 +132,7 @@ fn a_refused_signature_is_logged_as_a_warning_and_counted_twice() {
 fn another_refusal_counts_no_signature_failure() {
     let (_, metrics) = capture(|metrics| {
         CallbackRefused {
+            event: false,
             request_id: "req-3",
             idempotency_token: None,
             outcome: "bad_request",

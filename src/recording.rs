@@ -1,0 +1,225 @@
+//! Keeping decision records (§10.2 of the design), off the answer path.
+//!
+//! The answer path hands each decision over a bounded channel and goes on: the recorder's
+//! own thread works out the record (the `explain` trace, the masks) and keeps it in memory,
+//! and with a shared store a writer on the store's thread sends records in batches. A full
+//! channel or a failing store loses records, counted, never an answer.
+
+use std::sync::Arc;
+use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::time::{Duration, SystemTime};
+
+use crate::decisions::book::RecordBook;
+use crate::decisions::book::Tie;
+use crate::decisions::build::{self, Decided};
+use crate::decisions::mask::Mask;
+use crate::decisions::record::rfc3339_ms;
+use crate::decisions::{DecisionRecord, Outcome, UpdateRecord};
+use crate::store::SharedStore;
+use crate::store::decisions::OutcomeTie;
+use crate::telemetry::metrics::Metrics;
+use crate::twilio::deliverer::{Update, UpdateLog};
+
+/// Decisions waiting for the recorder. At thousands of callbacks a second this is a second
+/// or more of them; a recorder that far behind is starved of CPU, and records are dropped.
+const WAITING: usize = 8_192;
+/// Records sent to the shared store in one statement, at most.
+const BATCH: usize = 256;
+/// Records waiting for the store's writer, at most.
+const STORE_WAITING: usize = 16_384;
+/// How long a lookup waits for the shared store before answering from memory.
+const LOOKUP_WAIT: Duration = Duration::from_secs(2);
+
+/// Where decisions are recorded and looked up.
+#[derive(Debug, Clone)]
+pub struct Recorder {
+    sender: SyncSender<Decided>,
+    book: Arc<RecordBook>,
+    store: Option<SharedStore>,
+    metrics: Arc<Metrics>,
+}
+
+impl Recorder {
+    /// Starts the recorder's thread, keeping the last `keep` records in memory; with a
+    /// store, also a writer on `store_runtime`.
+    pub fn start(
+        keep: usize,
+        mask: Mask,
+        store: Option<(SharedStore, tokio::runtime::Handle)>,
+        metrics: Arc<Metrics>,
+    ) -> std::io::Result<Self> {
+        let book = Arc::new(RecordBook::new(keep));
+        let (sender, receiver) = mpsc::sync_channel(WAITING);
+        let to_store = store.as_ref().map(|(shared, runtime)| {
+            let (to_store, queue) = tokio::sync::mpsc::channel(STORE_WAITING);
+            runtime.spawn(write(shared.clone(), queue, metrics.clone()));
+            to_store
+        });
+        let thread_book = book.clone();
+        let thread_metrics = metrics.clone();
+        std::thread::Builder::new()
+            .name("decision-records".into())
+            .spawn(move || record_all(&receiver, &thread_book, &mask, to_store, &thread_metrics))?;
+        Ok(Self {
+            sender,
+            book,
+            store: store.map(|(shared, _)| shared),
+            metrics,
+        })
+    }
+
+    /// Hands one decision to the recorder; never waits.
+    pub fn record(&self, decided: Decided) {
+        match self.sender.try_send(decided) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
+                self.metrics.records_dropped(1);
+            }
+        }
+    }
+
+    /// The records kept in memory.
+    pub fn book(&self) -> &Arc<RecordBook> {
+        &self.book
+    }
+
+    /// The shared store, when records are kept there too.
+    pub fn store(&self) -> Option<&SharedStore> {
+        self.store.as_ref()
+    }
+
+    /// The record of this Reservation: from the shared store (which has every replica's
+    /// outcomes and the update's progress), or from memory when there is none, it does not
+    /// have it yet, or it does not answer.
+    pub async fn lookup(&self, reservation_sid: &str) -> Option<DecisionRecord> {
+        if let Some(store) = &self.store {
+            let found = tokio::time::timeout(LOOKUP_WAIT, store.decision(reservation_sid)).await;
+            match found {
+                Ok(Ok(Some(record))) => return Some(record),
+                Ok(Ok(None)) => {}
+                Ok(Err(error)) => tracing::warn!(
+                    error = %error,
+                    "decision record looked up in memory: the shared store failed"
+                ),
+                Err(_) => tracing::warn!(
+                    "decision record looked up in memory: the shared store did not answer"
+                ),
+            }
+        }
+        self.book.get(reservation_sid)
+    }
+}
+
+/// The recorder's thread: builds each record and keeps it, until the service ends.
+fn record_all(
+    receiver: &Receiver<Decided>,
+    book: &RecordBook,
+    mask: &Mask,
+    to_store: Option<tokio::sync::mpsc::Sender<DecisionRecord>>,
+    metrics: &Metrics,
+) {
+    for decided in receiver {
+        // A Reservation's first decision is its record; a later one (an inline rule decides
+        // again for a repeated callback) is not worth a trace.
+        if book.contains(&decided.callback.reservation_sid) {
+            continue;
+        }
+        let record = build::record(&decided, mask);
+        if let Some(to_store) = &to_store
+            && to_store.try_send(record.clone()).is_err()
+        {
+            metrics.records_dropped(1);
+        }
+        let late = book.insert(record, decided.decided_at);
+        // With a shared store the store ties outcomes (and counts them): an early one is
+        // only added to the memory record here.
+        if to_store.is_none() {
+            for late in late {
+                metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
+            }
+        }
+    }
+}
+
+/// The store's writer: sends what the recorder built, in batches.
+async fn write(
+    store: SharedStore,
+    mut queue: tokio::sync::mpsc::Receiver<DecisionRecord>,
+    metrics: Arc<Metrics>,
+) {
+    let mut batch = Vec::with_capacity(BATCH);
+    while queue.recv_many(&mut batch, BATCH).await > 0 {
+        let count = batch.len() as u64;
+        if let Err(error) = store.insert_decisions(std::mem::take(&mut batch)).await {
+            metrics.records_dropped(count);
+            tracing::warn!(
+                error = %error,
+                records = count,
+                "decision records not kept in the shared store (they are still in memory)"
+            );
+        }
+    }
+}
+
+/// The decision records hear how each update goes.
+#[derive(Debug)]
+pub struct RecordedUpdates(pub Arc<RecordBook>);
+
+impl UpdateLog for RecordedUpdates {
+    fn attempted(&self, update: &Update, attempts: u32, reason: &str) {
+        self.0.update(
+            &update.target.reservation_sid,
+            UpdateRecord {
+                attempts,
+                state: "pending".to_owned(),
+                detail: Some(reason.to_owned()),
+                ended_at: None,
+            },
+        );
+    }
+
+    fn ended(&self, update: &Update, attempts: u32, outcome: &'static str, detail: Option<&str>) {
+        self.0.update(
+            &update.target.reservation_sid,
+            UpdateRecord {
+                attempts,
+                state: outcome.to_owned(),
+                detail: detail.map(str::to_owned),
+                ended_at: Some(rfc3339_ms(SystemTime::now())),
+            },
+        );
+    }
+}
+
+/// Ties `outcome` of a Reservation, arrived `at`, to its decision: in the shared store when
+/// there is one (so that replicas hearing the same event count it once), else in memory.
+/// The memory record is kept up to date either way, for lookups the store cannot answer.
+pub async fn tie(recorder: &Recorder, reservation_sid: &str, outcome: Outcome, at: SystemTime) {
+    let metrics = &recorder.metrics;
+    let local = recorder.book.outcome(reservation_sid, outcome, at);
+    let tie = match &recorder.store {
+        None => local,
+        Some(store) => match store.record_outcome(reservation_sid, outcome, at).await {
+            Ok(OutcomeTie::Counted { rule, decided_at }) => Tie::Counted { rule, decided_at },
+            Ok(OutcomeTie::Duplicate { .. }) => Tie::Duplicate,
+            // Not in the store yet (its writer sends records a moment after the answer), or
+            // sent from memory while the store was down: memory's word then.
+            Ok(OutcomeTie::NotDecided) => local,
+            Err(error) => {
+                tracing::warn!(
+                    error = %error,
+                    "reservation outcome tied in memory only: the shared store failed"
+                );
+                local
+            }
+        },
+    };
+    match tie {
+        Tie::Counted { rule, decided_at } => {
+            let after = at.duration_since(decided_at).unwrap_or_default();
+            metrics.reservation_outcome(&Arc::new(rule), outcome.label(), after);
+        }
+        Tie::Duplicate => metrics.event_unmatched("duplicate"),
+        Tie::NotDecided => metrics.event_unmatched("not_decided"),
+    }
+}

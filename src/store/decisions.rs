@@ -1,0 +1,322 @@
+//! Decision records and event outcomes in the shared store (§10 of the design): the table
+//! `assignment_router_decisions`, and what TaskRouter's events do to the outbox.
+//!
+//! A record is written once, by a batching writer off the answer path; its outcomes are
+//! appended as the events come, each once however many times (and to however many replicas)
+//! TaskRouter delivers it; its update is read from the outbox, where the deliverers keep it.
+//! Every statement is one round trip.
+
+use std::time::{Duration, SystemTime};
+
+use sqlx::Row;
+
+use super::updates::epoch;
+use super::{SharedStore, StoreError};
+use crate::decisions::record::rfc3339_ms;
+use crate::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
+
+/// What [`SharedStore::record_outcome`] found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutcomeTie {
+    /// The outcome is recorded now, for a decision made at `decided_at` by `rule`.
+    Counted {
+        rule: String,
+        decided_at: SystemTime,
+    },
+    /// The Reservation had this outcome already: the event came again.
+    Duplicate { rule: String },
+    /// No replica recorded a decision for this Reservation (or its record was swept).
+    NotDecided,
+}
+
+impl SharedStore {
+    /// Writes `records`, in one statement, and returns how many were new. A Reservation
+    /// already recorded keeps its first record: that is the decision that was answered.
+    pub async fn insert_decisions(&self, records: Vec<DecisionRecord>) -> Result<u64, StoreError> {
+        if records.is_empty() {
+            return Ok(0);
+        }
+        let mut reservation_sids = Vec::with_capacity(records.len());
+        let mut task_sids = Vec::with_capacity(records.len());
+        let mut rules = Vec::with_capacity(records.len());
+        let mut decided_at = Vec::with_capacity(records.len());
+        let mut bodies = Vec::with_capacity(records.len());
+        for mut record in records {
+            // The update and the outcomes are kept apart (the outbox, the `outcomes` column)
+            // and joined in when the record is read.
+            record.update = None;
+            record.outcomes.clear();
+            let body = serde_json::to_string(&record).map_err(|error| {
+                self.error(
+                    "record",
+                    "write decision records",
+                    &format!("a record could not be encoded: {error}"),
+                )
+            })?;
+            decided_at.push(epoch(parse_time(&record.decided_at)));
+            reservation_sids.push(record.reservation_sid);
+            task_sids.push(record.task_sid);
+            rules.push(record.rule);
+            bodies.push(body);
+        }
+        self.run("record", "write decision records", move |pool| async move {
+            let done = sqlx::query(
+                "INSERT INTO assignment_router_decisions
+                         (reservation_sid, task_sid, rule, decided_at, record)
+                     SELECT sid, task, rule, to_timestamp(at), record::jsonb
+                       FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[])
+                            AS batch (sid, task, rule, at, record)
+                     ON CONFLICT (reservation_sid) DO NOTHING",
+            )
+            .bind(reservation_sids)
+            .bind(task_sids)
+            .bind(rules)
+            .bind(decided_at)
+            .bind(bodies)
+            .execute(&pool)
+            .await?;
+            Ok(done.rows_affected())
+        })
+        .await
+    }
+
+    /// Adds `outcome`, which arrived `at`, to the Reservation's record, unless it has it
+    /// already. One statement: of two replicas given the same event at once, the second
+    /// waits for the first's row and then finds the outcome there.
+    pub async fn record_outcome(
+        &self,
+        reservation_sid: &str,
+        outcome: Outcome,
+        at: SystemTime,
+    ) -> Result<OutcomeTie, StoreError> {
+        let sid = reservation_sid.to_owned();
+        let arrived = rfc3339_ms(at);
+        let at = epoch(at);
+        let row = self
+            .run("outcome", "record an outcome", move |pool| async move {
+                sqlx::query(
+                    "WITH decision AS (
+                         SELECT rule FROM assignment_router_decisions WHERE reservation_sid = $1
+                     ), counted AS (
+                         UPDATE assignment_router_decisions
+                            SET outcomes = outcomes || jsonb_build_array(jsonb_build_object(
+                                    'outcome', $2::text,
+                                    'at', $3::text,
+                                    'after_ms', greatest(0, floor(
+                                        (extract(epoch FROM to_timestamp($4)) -
+                                         extract(epoch FROM decided_at)) * 1000))::bigint))
+                          WHERE reservation_sid = $1
+                                AND NOT outcomes @> jsonb_build_array(
+                                        jsonb_build_object('outcome', $2::text))
+                      RETURNING rule, (extract(epoch FROM decided_at) * 1000000)::int8 AS decided_at
+                     )
+                     SELECT decision.rule, counted.decided_at
+                       FROM decision LEFT JOIN counted ON true",
+                )
+                .bind(sid)
+                .bind(outcome.label())
+                .bind(arrived)
+                .bind(at)
+                .fetch_optional(&pool)
+                .await?
+                .map(|row| -> Result<(String, Option<i64>), sqlx::Error> {
+                    Ok((row.try_get("rule")?, row.try_get("decided_at")?))
+                })
+                .transpose()
+            })
+            .await?;
+        Ok(match row {
+            None => OutcomeTie::NotDecided,
+            Some((rule, Some(decided_at))) => OutcomeTie::Counted {
+                rule,
+                decided_at: from_micros(decided_at),
+            },
+            Some((rule, None)) => OutcomeTie::Duplicate { rule },
+        })
+    }
+
+    /// The record of `reservation_sid`, with its outcomes, and its update as the outbox has
+    /// it. A REST update sent from memory while the store was down has no row: `update` is
+    /// then `None`, as it is once the sweep has deleted the row.
+    pub async fn decision(
+        &self,
+        reservation_sid: &str,
+    ) -> Result<Option<DecisionRecord>, StoreError> {
+        let sid = reservation_sid.to_owned();
+        let row = self
+            .run(
+                "look_up",
+                "read a decision record",
+                move |pool| async move {
+                    let Some(row) = sqlx::query(
+                        "SELECT d.record::text AS record, d.outcomes::text AS outcomes,
+                            u.attempts, u.state, u.last_error,
+                            (extract(epoch FROM u.ended_at) * 1000000)::int8 AS ended_at
+                       FROM assignment_router_decisions AS d
+                       LEFT JOIN assignment_router_updates AS u
+                              ON u.reservation_sid = d.reservation_sid
+                      WHERE d.reservation_sid = $1",
+                    )
+                    .bind(sid)
+                    .fetch_optional(&pool)
+                    .await?
+                    else {
+                        return Ok(None);
+                    };
+                    Ok(Some(StoredDecision {
+                        record: row.try_get("record")?,
+                        outcomes: row.try_get("outcomes")?,
+                        attempts: row.try_get("attempts")?,
+                        state: row.try_get("state")?,
+                        last_error: row.try_get("last_error")?,
+                        ended_at: row.try_get("ended_at")?,
+                    }))
+                },
+            )
+            .await?;
+        let Some(stored) = row else {
+            return Ok(None);
+        };
+        let unreadable = |error: serde_json::Error| {
+            self.error(
+                "look_up",
+                "read a decision record",
+                &format!("the stored record is not one this version can read: {error}"),
+            )
+        };
+        let mut record: DecisionRecord =
+            serde_json::from_str(&stored.record).map_err(unreadable)?;
+        record.outcomes =
+            serde_json::from_str::<Vec<OutcomeRecord>>(&stored.outcomes).map_err(unreadable)?;
+        record.update = match (record.delivery.as_str(), stored.state) {
+            ("rest", Some(state)) => Some(UpdateRecord {
+                attempts: stored
+                    .attempts
+                    .and_then(|attempts| u32::try_from(attempts).ok())
+                    .unwrap_or(0),
+                state,
+                detail: stored.last_error,
+                ended_at: stored.ended_at.map(|at| rfc3339_ms(from_micros(at))),
+            }),
+            _ => None,
+        };
+        Ok(Some(record))
+    }
+
+    /// Ends the pending updates of `reservation_sid`, or, when it is `None`, of every
+    /// Reservation of `task_sid`, as `moved_on` with `detail`: TaskRouter said the
+    /// Reservation is no longer pending, so no replica may send them or take them over.
+    /// Given both, only that Reservation's, and only if it belongs to that Task. Returns how
+    /// many ended.
+    pub async fn end_moved_on(
+        &self,
+        reservation_sid: Option<&str>,
+        task_sid: Option<&str>,
+        detail: &str,
+    ) -> Result<u64, StoreError> {
+        // Two statements rather than one with optional filters, so each keeps its index
+        // (the primary key, or the pending rows by Task) whatever plan is cached.
+        let (statement, sid, task) = match (reservation_sid, task_sid) {
+            (Some(sid), task) => (
+                "UPDATE assignment_router_updates
+                    SET state = 'moved_on', ended_at = now(), last_error = $3, holder = NULL
+                  WHERE reservation_sid = $1 AND state = 'pending'
+                        AND ($2::text IS NULL OR task_sid = $2)",
+                sid.to_owned(),
+                task.map(str::to_owned),
+            ),
+            (None, Some(task)) => (
+                "UPDATE assignment_router_updates
+                    SET state = 'moved_on', ended_at = now(), last_error = $3, holder = NULL
+                  WHERE task_sid = $1 AND state = 'pending' AND $2::text IS NULL",
+                task.to_owned(),
+                None,
+            ),
+            (None, None) => return Ok(0),
+        };
+        let detail = detail.to_owned();
+        self.run(
+            "end",
+            "end the updates of a Reservation that moved on",
+            move |pool| async move {
+                let done = sqlx::query(statement)
+                    .bind(sid)
+                    .bind(task)
+                    .bind(detail)
+                    .execute(&pool)
+                    .await?;
+                Ok(done.rows_affected())
+            },
+        )
+        .await
+    }
+
+    /// Whether the update of `reservation_sid` is still pending: `false` once it ended (here
+    /// or by another replica, as when an event said the Reservation moved on) or is gone.
+    /// Asked by the replica holding it before each retry.
+    pub async fn still_pending(&self, reservation_sid: &str) -> Result<bool, StoreError> {
+        let sid = reservation_sid.to_owned();
+        self.run(
+            "check",
+            "check whether an update is still pending",
+            move |pool| async move {
+                sqlx::query_scalar(
+                    "SELECT EXISTS (SELECT 1 FROM assignment_router_updates
+                                     WHERE reservation_sid = $1 AND state = 'pending')",
+                )
+                .bind(sid)
+                .fetch_one(&pool)
+                .await
+            },
+        )
+        .await
+    }
+
+    /// Deletes the records decided more than `keep_hours` ago; returns how many.
+    pub async fn sweep_decisions(&self, keep_hours: u64) -> Result<u64, StoreError> {
+        let hours = i32::try_from(keep_hours).unwrap_or(i32::MAX);
+        self.run(
+            "sweep",
+            "delete old decision records",
+            move |pool| async move {
+                let done = sqlx::query(
+                    "DELETE FROM assignment_router_decisions
+                      WHERE decided_at < now() - make_interval(hours => $1)",
+                )
+                .bind(hours)
+                .execute(&pool)
+                .await?;
+                Ok(done.rows_affected())
+            },
+        )
+        .await
+    }
+}
+
+/// A record's row, as read: decoded off the store's runtime.
+struct StoredDecision {
+    record: String,
+    outcomes: String,
+    attempts: Option<i32>,
+    state: Option<String>,
+    last_error: Option<String>,
+    ended_at: Option<i64>,
+}
+
+/// A record's `decided_at`, which this service writes in RFC 3339. Any other text is taken
+/// as now: the record is still kept, and swept in its turn.
+fn parse_time(text: &str) -> SystemTime {
+    text.parse::<jiff::Timestamp>()
+        .ok()
+        .and_then(|at| SystemTime::try_from(at).ok())
+        .unwrap_or_else(SystemTime::now)
+}
+
+/// Microseconds since 1970, as they are read back: exact, where seconds in a float8 would
+/// put `.169` a hair below, and so at `.168` once cut to milliseconds.
+fn from_micros(micros: i64) -> SystemTime {
+    SystemTime::UNIX_EPOCH + Duration::from_micros(u64::try_from(micros).unwrap_or(0))
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,489 @@
+//! Against a real PostgreSQL, when `ASSIGNMENT_ROUTER_TEST_PG_URL` names one (any database
+//! the tests may create tables in); skipped otherwise. Every test uses its own Reservations,
+//! so they may share one database and run at once.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use secrecy::SecretString;
+
+use super::*;
+use crate::store::updates::NewUpdate;
+use crate::telemetry::metrics::Metrics;
+
+const URL_VARIABLE: &str = "ASSIGNMENT_ROUTER_TEST_PG_URL";
+
+/// A migrated store, or `None` (and a line saying so) when no PostgreSQL was given.
+async fn store(test: &str) -> Option<SharedStore> {
+    let Ok(url) = std::env::var(URL_VARIABLE) else {
+        println!("{test}: skipped, {URL_VARIABLE} is not set");
+        return None;
+    };
+    let store = SharedStore::open(
+        &SecretString::from(url),
+        4,
+        tokio::runtime::Handle::current(),
+        Arc::new(Metrics::new()),
+    )
+    .expect("the test URL is a PostgreSQL URL");
+    store.migrate().await.expect("the migrations apply");
+    Some(store)
+}
+
+/// A prefix no other test, and no earlier run, uses.
+fn unique(kind: &str) -> String {
+    format!("{kind}{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
+}
+
+fn record(reservation_sid: &str, task_sid: &str, delivery: &str, at: SystemTime) -> DecisionRecord {
+    DecisionRecord {
+        decided_at: rfc3339_ms(at),
+        reservation_sid: reservation_sid.to_owned(),
+        task_sid: task_sid.to_owned(),
+        worker_sid: "WK0000000000000000000000000000000a".to_owned(),
+        workspace_sid: "WS0000000000000000000000000000000a".to_owned(),
+        workflow_sid: None,
+        rule: "vip".to_owned(),
+        instruction: if delivery == "rest" {
+            "dequeue"
+        } else {
+            "accept"
+        }
+        .to_owned(),
+        delivery: delivery.to_owned(),
+        answer: if delivery == "rest" {
+            serde_json::json!({})
+        } else {
+            serde_json::json!({"instruction": "accept"})
+        },
+        form: (delivery == "rest").then(|| vec![("Instruction".to_owned(), "dequeue".to_owned())]),
+        revision: "r1".to_owned(),
+        trace: vec!["rule `night`: the schedule is closed".to_owned()],
+        shadows: Vec::new(),
+        update: None,
+        outcomes: Vec::new(),
+    }
+}
+
+fn update(reservation_sid: &str, task_sid: &str) -> NewUpdate {
+    let now = SystemTime::now();
+    NewUpdate {
+        reservation_sid: reservation_sid.to_owned(),
+        workspace_sid: "WS0000000000000000000000000000000a".to_owned(),
+        worker_sid: "WK0000000000000000000000000000000a".to_owned(),
+        task_sid: task_sid.to_owned(),
+        rule: "vip".to_owned(),
+        instruction: "dequeue",
+        body: "Instruction=dequeue".to_owned(),
+        decided_at: now,
+        deadline: now + Duration::from_secs(120),
+    }
+}
+
+fn millis(at: SystemTime) -> u128 {
+    at.duration_since(SystemTime::UNIX_EPOCH)
+        .unwrap()
+        .as_millis()
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_batch_is_written_at_once_and_a_reservation_keeps_its_first_record() {
+    let Some(store) = store("batch").await else {
+        return;
+    };
+    // Arrange
+    let prefix = unique("WR");
+    let task = unique("WT");
+    let now = SystemTime::now();
+    let batch: Vec<DecisionRecord> = (0..300)
+        .map(|i| record(&format!("{prefix}{i:03}"), &task, "inline", now))
+        .collect();
+    let first = format!("{prefix}000");
+
+    // Act
+    let written = store.insert_decisions(batch).await.unwrap();
+    let mut again = record(&first, &task, "inline", now);
+    again.rule = "second".to_owned();
+    let mut twice_a = record(&format!("{prefix}new"), &task, "inline", now);
+    twice_a.rule = "first-in-batch".to_owned();
+    let mut twice_b = twice_a.clone();
+    twice_b.rule = "second-in-batch".to_owned();
+    let rewritten = store
+        .insert_decisions(vec![again, twice_a, twice_b])
+        .await
+        .unwrap();
+    let empty = store.insert_decisions(Vec::new()).await.unwrap();
+
+    // Assert
+    assert_eq!(written, 300);
+    assert_eq!(rewritten, 1, "only the new Reservation, once");
+    assert_eq!(empty, 0);
+    let kept = store.decision(&first).await.unwrap().unwrap();
+    assert_eq!(kept.rule, "vip");
+    assert_eq!(kept, record(&first, &task, "inline", now));
+    let in_batch = store
+        .decision(&format!("{prefix}new"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(in_batch.rule, "first-in-batch");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_record_is_stored_without_its_update_and_outcomes() {
+    let Some(store) = store("stored").await else {
+        return;
+    };
+    // Arrange
+    let sid = unique("WR");
+    let mut written = record(&sid, &unique("WT"), "inline", SystemTime::now());
+    written.update = Some(UpdateRecord {
+        attempts: 3,
+        state: "landed".to_owned(),
+        detail: None,
+        ended_at: None,
+    });
+    written.outcomes = vec![OutcomeRecord {
+        outcome: "accepted".to_owned(),
+        at: written.decided_at.clone(),
+        after_ms: 0,
+    }];
+
+    // Act
+    store.insert_decisions(vec![written.clone()]).await.unwrap();
+    let stored: String = sqlx::query_scalar(
+        "SELECT record::text FROM assignment_router_decisions WHERE reservation_sid = $1",
+    )
+    .bind(&sid)
+    .fetch_one(&store.pool)
+    .await
+    .unwrap();
+
+    // Assert
+    let stored: serde_json::Value = serde_json::from_str(&stored).unwrap();
+    assert_eq!(stored["update"], serde_json::Value::Null);
+    assert_eq!(stored["outcomes"], serde_json::json!([]));
+    let read = store.decision(&sid).await.unwrap().unwrap();
+    assert_eq!(read.update, None);
+    assert!(read.outcomes.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outcome_is_counted_once_with_its_time_after_the_decision() {
+    let Some(store) = store("outcome").await else {
+        return;
+    };
+    // Arrange
+    let sid = unique("WR");
+    let decided = SystemTime::UNIX_EPOCH + Duration::from_millis(millis(SystemTime::now()) as u64);
+    store
+        .insert_decisions(vec![record(&sid, &unique("WT"), "inline", decided)])
+        .await
+        .unwrap();
+    let accepted_at = decided + Duration::from_millis(1_500);
+    let completed_at = decided + Duration::from_millis(90_250);
+
+    // Act
+    let first = store
+        .record_outcome(&sid, Outcome::Accepted, accepted_at)
+        .await
+        .unwrap();
+    let again = store
+        .record_outcome(
+            &sid,
+            Outcome::Accepted,
+            accepted_at + Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+    let completed = store
+        .record_outcome(&sid, Outcome::Completed, completed_at)
+        .await
+        .unwrap();
+    // An event stamped before the decision (clocks apart) counts as at once.
+    let early = store
+        .record_outcome(&sid, Outcome::Wrapup, decided - Duration::from_secs(2))
+        .await
+        .unwrap();
+
+    // Assert
+    let OutcomeTie::Counted { rule, decided_at } = first else {
+        panic!("{first:?}");
+    };
+    assert_eq!(rule, "vip");
+    assert_eq!(millis(decided_at), millis(decided));
+    assert_eq!(
+        again,
+        OutcomeTie::Duplicate {
+            rule: "vip".to_owned()
+        }
+    );
+    assert!(
+        matches!(completed, OutcomeTie::Counted { .. }),
+        "{completed:?}"
+    );
+    assert!(matches!(early, OutcomeTie::Counted { .. }), "{early:?}");
+    let read = store.decision(&sid).await.unwrap().unwrap();
+    assert_eq!(
+        read.outcomes,
+        vec![
+            OutcomeRecord {
+                outcome: "accepted".to_owned(),
+                at: rfc3339_ms(accepted_at),
+                after_ms: 1_500,
+            },
+            OutcomeRecord {
+                outcome: "completed".to_owned(),
+                at: rfc3339_ms(completed_at),
+                after_ms: 90_250,
+            },
+            OutcomeRecord {
+                outcome: "wrapup".to_owned(),
+                at: rfc3339_ms(decided - Duration::from_secs(2)),
+                after_ms: 0,
+            },
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_same_event_at_two_replicas_at_once_is_counted_once() {
+    let Some(one) = store("concurrent").await else {
+        return;
+    };
+    let two = store("concurrent").await.expect("the same URL again");
+    // Arrange: two pools, as two replicas have.
+    let task = unique("WT");
+    let sids: Vec<String> = (0..40).map(|_| unique("WR")).collect();
+    let records = sids
+        .iter()
+        .map(|sid| record(sid, &task, "inline", SystemTime::now()))
+        .collect();
+    one.insert_decisions(records).await.unwrap();
+
+    for sid in &sids {
+        // Act
+        let at = SystemTime::now();
+        let (a, b, c) = tokio::join!(
+            one.record_outcome(sid, Outcome::Rejected, at),
+            two.record_outcome(sid, Outcome::Rejected, at),
+            two.record_outcome(sid, Outcome::Rejected, at),
+        );
+
+        // Assert
+        let ties = [a.unwrap(), b.unwrap(), c.unwrap()];
+        let counted = ties
+            .iter()
+            .filter(|tie| matches!(tie, OutcomeTie::Counted { .. }))
+            .count();
+        assert_eq!(counted, 1, "{ties:?}");
+        assert!(
+            ties.iter()
+                .all(|tie| !matches!(tie, OutcomeTie::NotDecided)),
+            "{ties:?}"
+        );
+        let read = one.decision(sid).await.unwrap().unwrap();
+        assert_eq!(read.outcomes.len(), 1, "{:?}", read.outcomes);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outcome_for_a_reservation_no_replica_decided_is_not_decided() {
+    let Some(store) = store("not_decided").await else {
+        return;
+    };
+    // Act
+    let tie = store
+        .record_outcome(&unique("WR"), Outcome::Accepted, SystemTime::now())
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(tie, OutcomeTie::NotDecided);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_rest_record_is_read_with_its_update_from_the_outbox() {
+    let Some(store) = store("joined").await else {
+        return;
+    };
+    // Arrange
+    let (sid, task) = (unique("WR"), unique("WT"));
+    let from_memory = unique("WR");
+    assert!(
+        store
+            .claim(update(&sid, &task), "replica-a", Duration::from_secs(30))
+            .await
+            .unwrap()
+    );
+    store
+        .insert_decisions(vec![
+            record(&sid, &task, "rest", SystemTime::now()),
+            record(&from_memory, &task, "rest", SystemTime::now()),
+        ])
+        .await
+        .unwrap();
+
+    // Act
+    let pending = store.decision(&sid).await.unwrap().unwrap();
+    store
+        .record_attempt(&sid, "replica-a", 1, Duration::from_secs(1), "HTTP 503")
+        .await
+        .unwrap();
+    let tried = store.decision(&sid).await.unwrap().unwrap();
+    store
+        .end_moved_on(Some(&sid), None, "reservation.canceled")
+        .await
+        .unwrap();
+    let ended = store.decision(&sid).await.unwrap().unwrap();
+    let without_row = store.decision(&from_memory).await.unwrap().unwrap();
+    let unknown = store.decision(&unique("WR")).await.unwrap();
+
+    // Assert
+    assert_eq!(
+        pending.update,
+        Some(UpdateRecord {
+            attempts: 0,
+            state: "pending".to_owned(),
+            detail: None,
+            ended_at: None,
+        })
+    );
+    let tried = tried.update.unwrap();
+    assert_eq!(
+        (tried.attempts, tried.detail.as_deref()),
+        (1, Some("HTTP 503"))
+    );
+    let ended = ended.update.unwrap();
+    assert_eq!(ended.state, "moved_on");
+    assert_eq!(ended.attempts, 1);
+    assert_eq!(ended.detail.as_deref(), Some("reservation.canceled"));
+    let ended_at = ended.ended_at.unwrap();
+    assert!(
+        ended_at.len() == "2026-12-01T10:00:00.123Z".len() && ended_at.ends_with('Z'),
+        "{ended_at}"
+    );
+    assert_eq!(without_row.update, None);
+    assert_eq!(unknown, None);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() {
+    let Some(store) = store("moved_on").await else {
+        return;
+    };
+    // Arrange: two Reservations of one Task, one of another.
+    let (task, other_task) = (unique("WT"), unique("WT"));
+    let (first, second, third) = (unique("WR"), unique("WR"), unique("WR"));
+    for (sid, task) in [(&first, &task), (&second, &task), (&third, &other_task)] {
+        store
+            .claim(update(sid, task), "replica-a", Duration::from_secs(30))
+            .await
+            .unwrap();
+    }
+
+    // Act
+    let of_task = store
+        .end_moved_on(None, Some(&task), "task.canceled")
+        .await
+        .unwrap();
+    let of_task_again = store
+        .end_moved_on(None, Some(&task), "task.canceled")
+        .await
+        .unwrap();
+    let wrong_task = store
+        .end_moved_on(Some(&third), Some(&task), "reservation.rescinded")
+        .await
+        .unwrap();
+    let still_third = store.still_pending(&third).await.unwrap();
+    let of_reservation = store
+        .end_moved_on(Some(&third), None, "reservation.rescinded")
+        .await
+        .unwrap();
+    let of_nothing = store.end_moved_on(None, None, "nothing").await.unwrap();
+
+    // Assert
+    assert_eq!(of_task, 2);
+    assert_eq!(of_task_again, 0, "only pending updates end");
+    assert_eq!(wrong_task, 0, "a Reservation of another Task is left");
+    assert!(still_third);
+    assert_eq!(of_reservation, 1);
+    assert_eq!(of_nothing, 0);
+    for sid in [&first, &second, &third] {
+        assert!(!store.still_pending(sid).await.unwrap(), "{sid}");
+        let (state, holder, ended): (String, Option<String>, bool) = sqlx::query_as(
+            "SELECT state, holder, ended_at IS NOT NULL
+               FROM assignment_router_updates WHERE reservation_sid = $1",
+        )
+        .bind(sid)
+        .fetch_one(&store.pool)
+        .await
+        .unwrap();
+        assert_eq!((state.as_str(), holder, ended), ("moved_on", None, true));
+    }
+    // No replica takes them over.
+    let taken = store
+        .take_due("replica-b", 1000, Duration::from_secs(30))
+        .await
+        .unwrap();
+    assert!(
+        taken
+            .iter()
+            .all(|u| ![&first, &second, &third].contains(&&u.reservation_sid)),
+        "{taken:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_update_is_still_pending_until_it_ends_or_goes() {
+    let Some(store) = store("still_pending").await else {
+        return;
+    };
+    // Arrange
+    let sid = unique("WR");
+    store
+        .claim(
+            update(&sid, &unique("WT")),
+            "replica-a",
+            Duration::from_secs(30),
+        )
+        .await
+        .unwrap();
+
+    // Act
+    let claimed = store.still_pending(&sid).await.unwrap();
+    store.end(&sid, "landed", 1, None).await.unwrap();
+    let landed = store.still_pending(&sid).await.unwrap();
+    let never = store.still_pending(&unique("WR")).await.unwrap();
+
+    // Assert
+    assert!(claimed);
+    assert!(!landed);
+    assert!(!never);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_sweep_deletes_records_older_than_the_retention() {
+    let Some(store) = store("sweep").await else {
+        return;
+    };
+    // Arrange
+    let (old, fresh) = (unique("WR"), unique("WR"));
+    let task = unique("WT");
+    let three_hours_ago = SystemTime::now() - Duration::from_secs(3 * 3600);
+    store
+        .insert_decisions(vec![
+            record(&old, &task, "inline", three_hours_ago),
+            record(&fresh, &task, "inline", SystemTime::now()),
+        ])
+        .await
+        .unwrap();
+
+    // Act
+    let swept = store.sweep_decisions(2).await.unwrap();
+
+    // Assert
+    assert!(swept >= 1, "{swept}");
+    assert_eq!(store.decision(&old).await.unwrap(), None);
+    assert!(store.decision(&fresh).await.unwrap().is_some());
+}
