@@ -11,6 +11,8 @@ use assignment_router::callback::AssignmentCallback;
 use assignment_router::callback::form;
 use assignment_router::callback::signature::{self, Payload, SignatureHeader, Verifier};
 use assignment_router::callback::verified::Verified;
+use assignment_router::decisions::book::RecordBook;
+use assignment_router::decisions::build::{self, Decided};
 use assignment_router::decisions::mask::Mask;
 use assignment_router::dedupe::RecentDecisions;
 use assignment_router::outbox::DecisionStore;
@@ -209,6 +211,39 @@ fn benchmarks(c: &mut Criterion) {
             )
             .map(|answered| answered.answer)
         })
+    });
+
+    // What the recorder's thread does per decision, off the answer path: the explain trace,
+    // masks and all, as it is kept.
+    let rules = std::sync::Arc::new(rule_set(10));
+    let mask = Mask::new(vec!["task.from".to_owned()]);
+    let book = RecordBook::new(10_000);
+    let mut n = 0u64;
+    c.bench_function("decision record, 10 rules, match in the middle", |b| {
+        b.iter_batched(
+            || {
+                n += 1;
+                let mut callback = callback.clone();
+                callback.reservation_sid = format!("WR{n:032x}");
+                Decided {
+                    rules: rules.clone(),
+                    callback,
+                    now,
+                    decided_at: std::time::SystemTime::now(),
+                    rule: std::sync::Arc::new("rule-5".to_owned()),
+                    instruction: "dequeue",
+                    delivery: "inline",
+                    answer: bytes::Bytes::from_static(b"{\"instruction\":\"dequeue\"}"),
+                }
+            },
+            |decided| {
+                book.insert(
+                    build::record(black_box(&decided), &mask),
+                    decided.decided_at,
+                )
+            },
+            BatchSize::SmallInput,
+        )
     });
 
     c.bench_function("form parse only, 1.5 KB callback", |b| {

@@ -54,7 +54,9 @@ TARGETS = {
     "p99 ratio": ("<=", 1.5),
     "throughput ratio, warn": (">=", 0.6),
     "p99 ratio, warn": ("<=", 1.5),
-    "peak RSS MB": ("<=", 40.0),
+    # Decision records are kept in memory by design (decisions.keep, 10,000 by default): about
+    # 20 MB of this, measured beside the same run without them.
+    "peak RSS MB": ("<=", 60.0),
     "start to ready ms": ("<=", 150.0),
     "REST/inline p99 ratio": ("<=", 1.5),
     "REST 500ms/0ms p99 ratio": ("<=", 1.5),

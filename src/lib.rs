@@ -25,10 +25,11 @@
 //!
 //! Dependencies run one way, from the edges to the middle. [`instruction`] depends on nothing
 //! of ours; [`callback`] on nothing of ours either; [`rules`] on [`callback`] and
-//! [`instruction`]. Nothing under those three uses `actix_web`, `reqwest` or `tokio` (nor,
-//! when it comes, a database client): the web lives in [`http`], the network in [`twilio`],
-//! so the middle is pure, fuzzed and benchmarked on its own. No two top-level modules import
-//! each other, directly or around a loop. `tests/api/layering.rs` reads the sources and fails
+//! [`instruction`]; [`decisions`] (the records) on those three. Nothing under those four uses
+//! `actix_web`, `reqwest`, `tokio` or `sqlx`: the web lives in [`http`], the network in
+//! [`twilio`], the database in [`store`], so the middle is pure, fuzzed and benchmarked on its
+//! own. No two top-level modules import each other, directly or around a loop.
+//! `tests/api/layering.rs` reads the sources and fails
 //! when either rule is broken.
 
 pub mod app;

@@ -1,12 +1,12 @@
 //! Keeping decision records (§10.2 of the design), off the answer path.
 //!
 //! The answer path hands each decision over a bounded channel and goes on: the recorder's
-//! own thread works out the record (the `explain` trace, the masks) and keeps it in memory,
+//! own thread, at the lowest CPU priority, works out the record (the `explain` trace, the masks) and keeps it in memory,
 //! and with a shared store a writer on the store's thread sends records in batches. A full
 //! channel or a failing store loses records, counted, never an answer.
 
 use std::sync::Arc;
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, SystemTime};
 
 use crate::decisions::book::RecordBook;
@@ -15,14 +15,19 @@ use crate::decisions::build::{self, Decided};
 use crate::decisions::mask::Mask;
 use crate::decisions::record::rfc3339_ms;
 use crate::decisions::{DecisionRecord, Outcome, UpdateRecord};
+use crate::runtime::{self, RECORDER_NICENESS};
 use crate::store::SharedStore;
 use crate::store::decisions::OutcomeTie;
 use crate::telemetry::metrics::Metrics;
 use crate::twilio::deliverer::{Update, UpdateLog};
 
-/// Decisions waiting for the recorder. At thousands of callbacks a second this is a second
-/// or more of them; a recorder that far behind is starved of CPU, and records are dropped.
-const WAITING: usize = 8_192;
+/// Decisions waiting for the recorder: half a second of a busy contact center's callbacks. Each
+/// holds its callback (a few kilobytes), so this also bounds what a recorder starved of CPU
+/// holds; past it, records are dropped and counted.
+const WAITING: usize = 512;
+/// How often the recorder looks for decisions when it has none: a record is there to be
+/// looked up this long after its answer, at most.
+const POLL: Duration = Duration::from_millis(5);
 /// Records sent to the shared store in one statement, at most.
 const BATCH: usize = 256;
 /// Records waiting for the store's writer, at most.
@@ -59,7 +64,10 @@ impl Recorder {
         let thread_metrics = metrics.clone();
         std::thread::Builder::new()
             .name("decision-records".into())
-            .spawn(move || record_all(&receiver, &thread_book, &mask, to_store, &thread_metrics))?;
+            .spawn(move || {
+                runtime::lower_priority(RECORDER_NICENESS);
+                record_all(&receiver, &thread_book, &mask, to_store, &thread_metrics);
+            })?;
         Ok(Self {
             sender,
             book,
@@ -118,7 +126,17 @@ fn record_all(
     to_store: Option<tokio::sync::mpsc::Sender<DecisionRecord>>,
     metrics: &Metrics,
 ) {
-    for decided in receiver {
+    loop {
+        let decided = match receiver.try_recv() {
+            Ok(decided) => decided,
+            // Polled, not waited on: a sender then never has to wake this thread, which would
+            // cost each answer a system call.
+            Err(TryRecvError::Empty) => {
+                std::thread::sleep(POLL);
+                continue;
+            }
+            Err(TryRecvError::Disconnected) => return,
+        };
         // A Reservation's first decision is its record; a later one (an inline rule decides
         // again for a repeated callback) is not worth a trace.
         if book.contains(&decided.callback.reservation_sid) {

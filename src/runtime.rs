@@ -18,6 +18,24 @@ use tokio::sync::oneshot;
 /// CPU only when they leave it (a nice-10 thread weighs about a tenth of a nice-0 one).
 pub const DELIVERY_NICENESS: i32 = 10;
 
+/// The nice value of the decision recorder's thread: the lowest priority there is, so that
+/// records take only CPU nothing else wants (a nice-19 thread weighs about 1/70 of a nice-0
+/// one). Under a load that takes every core, the recorder falls behind and records are
+/// dropped, counted, rather than answers slowed.
+pub const RECORDER_NICENESS: i32 = 19;
+
+/// Lowers the calling thread's priority to `niceness` (0: leaves it). Linux gives each thread
+/// its own nice value; lowering it needs no privilege. Where it fails, the work still runs,
+/// only without the lower priority.
+pub fn lower_priority(niceness: i32) {
+    let tid = rustix::thread::gettid();
+    if niceness != 0
+        && let Err(error) = rustix::process::setpriority_process(Some(tid), niceness)
+    {
+        tracing::debug!(%error, "a background thread keeps the default priority");
+    }
+}
+
 /// Keeps the thread; dropping it stops the runtime (ending whatever is still on it) and joins
 /// the thread.
 pub struct BackgroundRuntime {
@@ -38,14 +56,7 @@ impl BackgroundRuntime {
         let thread = std::thread::Builder::new()
             .name(name.into())
             .spawn(move || {
-                // Linux gives each thread its own nice value; lowering it needs no privilege.
-                // Where it fails, the work still runs, only without the lower priority.
-                let tid = rustix::thread::gettid();
-                if niceness != 0
-                    && let Err(error) = rustix::process::setpriority_process(Some(tid), niceness)
-                {
-                    tracing::debug!(%error, "a background thread keeps the default priority");
-                }
+                lower_priority(niceness);
                 let _ = runtime.block_on(stopped);
             })?;
         Ok(Self {

@@ -88,11 +88,16 @@ pub async fn receive(
                 let state = state.clone();
                 actix_web::rt::spawn(async move { pipeline::deliver(&state, update) });
             }
-            if let Some(decided) = decided {
-                // The same way, for the same reason: shadow rules and the record never
+            match decided {
+                // Shadow rules are evaluated the same way, for the same reason: they never
                 // delay the answer.
-                let state = state.clone();
-                actix_web::rt::spawn(async move { pipeline::follow_up(&state, decided) });
+                Some(decided) if !decided.rules.shadows().is_empty() => {
+                    let state = state.clone();
+                    actix_web::rt::spawn(async move { pipeline::follow_up(&state, decided) });
+                }
+                // A hand-over that never waits (the recorder's channel), cheaper than a task.
+                Some(decided) => state.recorder.record(decided),
+                None => {}
             }
             json(answer)
         }

@@ -29,6 +29,8 @@ const MIDDLE: &[(&str, &[&str])] = &[
     ("instruction", &[]),
     ("callback", &[]),
     ("rules", &["callback", "instruction"]),
+    // Decision records: built from the rules' own trace, with no web, network or database.
+    ("decisions", &["callback", "instruction", "rules"]),
 ];
 
 /// One source file: its module path (`rules::expression::ast`) and its text, comments removed.

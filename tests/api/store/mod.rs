@@ -10,6 +10,7 @@
 mod claims;
 mod harness;
 mod outage;
+mod records;
 mod schema;
 mod takeover;
 

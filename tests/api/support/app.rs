@@ -204,3 +204,59 @@ pub async fn assert_refused(response: reqwest::Response, status: u16) -> String 
     );
     body
 }
+
+/// The Workspace's Event Callback URL as the service works it out when
+/// `callback.events_public_url` is empty: [`PUBLIC_URL`]'s origin followed by `/events`.
+pub fn events_url() -> String {
+    PUBLIC_URL.replace("/assignment", "/events")
+}
+
+/// The fields TaskRouter sends with a Reservation event (`reservation.accepted`, …) of
+/// Reservation `reservation` of the test Task, as the Workspace's Event Callback URL gets
+/// them: the common fields, the Task's and the Worker's.
+pub fn reservation_event(event_type: &str, reservation: &str) -> Vec<(String, String)> {
+    let mut pairs = task_event(event_type);
+    for (key, value) in &mut pairs {
+        match key.as_str() {
+            "ResourceType" => *value = "Reservation".to_owned(),
+            "ResourceSid" => *value = reservation.to_owned(),
+            _ => {}
+        }
+    }
+    pairs.extend(
+        [
+            ("ReservationSid", reservation),
+            ("WorkerSid", WORKER_SID),
+            ("WorkerName", "alice"),
+            ("WorkerActivitySid", "WA0123456789abcdef0123456789abcdef"),
+            ("WorkerActivityName", "Busy"),
+            ("WorkerAttributes", r#"{"skills":["billing"]}"#),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned())),
+    );
+    pairs
+}
+
+/// The fields of a Task event (`task.canceled`, …) of the test Task.
+pub fn task_event(event_type: &str) -> Vec<(String, String)> {
+    [
+        ("EventType", event_type),
+        ("AccountSid", ACCOUNT_SID),
+        ("WorkspaceSid", WORKSPACE_SID),
+        ("WorkspaceName", "Support"),
+        ("EventDescription", "an event of the test Task"),
+        ("ResourceType", "Task"),
+        ("ResourceSid", TASK_SID),
+        ("Timestamp", "1764324005"),
+        ("TaskSid", TASK_SID),
+        ("TaskAttributes", r#"{"language":"en","type":"voice"}"#),
+        ("TaskAge", "47"),
+        ("TaskPriority", "7"),
+        ("TaskAssignmentStatus", "reserved"),
+        ("TaskQueueSid", "WQ0123456789abcdef0123456789abcdef"),
+        ("WorkflowSid", "WW0123456789abcdef0123456789abcdef"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect()
+}

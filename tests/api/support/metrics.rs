@@ -132,3 +132,18 @@ async fn read(response: reqwest::Response) -> Scrape {
     assert_eq!(response.status(), 200);
     Scrape(response.text().await.unwrap())
 }
+
+impl Running {
+    /// Polls `/metrics` until `series` reaches `at_least` (or `timeout` passes): events are
+    /// acted on after their `204`, so their counts show a moment later.
+    pub async fn wait_for_series(&self, series: &str, at_least: f64, timeout: Duration) -> Scrape {
+        let until = Instant::now() + timeout;
+        loop {
+            let scrape = self.scrape().await;
+            if scrape.value::<f64>(series) >= at_least || Instant::now() > until {
+                return scrape;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}

@@ -319,3 +319,98 @@ impl Running {
         assert!(sent.success());
     }
 }
+
+/// What the tests of events and decision records need of the binary.
+impl Running {
+    /// The service's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The service's resident memory now, in KiB (`VmRSS` in `/proc/<pid>/status`).
+    pub fn rss_kib(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap();
+        status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|value| value.trim().trim_end_matches("kB").trim().parse().ok())
+            .expect("/proc/<pid>/status has VmRSS")
+    }
+
+    /// POSTs `body` to `path` on the callback listener with this `Content-Type` and
+    /// signature header (or none).
+    pub async fn post_to(
+        &self,
+        path: &str,
+        content_type: &str,
+        body: &str,
+        signature: Option<&str>,
+    ) -> reqwest::Response {
+        let mut request = reqwest::Client::new()
+            .post(format!("http://127.0.0.1:{}{path}", self.port))
+            .header("Content-Type", content_type)
+            .body(body.to_owned());
+        if let Some(signature) = signature {
+            request = request.header("X-Twilio-Signature", signature);
+        }
+        request.send().await.unwrap()
+    }
+
+    /// POSTs a callback's pairs to the callback path, signed with the test token over
+    /// [`PUBLIC_URL`].
+    pub async fn post_signed(&self, pairs: &[(String, String)]) -> reqwest::Response {
+        let signature = super::app::sign(TOKEN, PUBLIC_URL, pairs);
+        self.post(&super::app::encode(pairs), Some(&signature))
+            .await
+    }
+
+    /// POSTs an event to `/events`, signed as Twilio signs it for the Event Callback URL
+    /// the service works out from [`PUBLIC_URL`] ([`super::app::events_url`]).
+    pub async fn post_event(&self, pairs: &[(String, String)]) -> reqwest::Response {
+        let signature = super::app::sign(TOKEN, &super::app::events_url(), pairs);
+        self.post_to(
+            "/events",
+            "application/x-www-form-urlencoded",
+            &super::app::encode(pairs),
+            Some(&signature),
+        )
+        .await
+    }
+
+    /// `GET /decisions/{sid}` on the admin listener, with `Authorization: Bearer <token>`
+    /// when a token is given.
+    pub async fn get_record(&self, sid: &str, token: Option<&str>) -> reqwest::Response {
+        let mut request =
+            reqwest::Client::new().get(format!("{}/decisions/{sid}", self.admin_address()));
+        if let Some(token) = token {
+            request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        request.send().await.unwrap()
+    }
+
+    /// Polls the record of `sid` until it is served and `holds` (records are built a moment
+    /// after the answer, outcomes and update ends land later still), or `timeout` passes;
+    /// the last record served, `Value::Null` when none was.
+    pub async fn record_when(
+        &self,
+        sid: &str,
+        timeout: Duration,
+        holds: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let until = Instant::now() + timeout;
+        let mut last = Value::Null;
+        loop {
+            let response = self.get_record(sid, None).await;
+            if response.status() == 200 {
+                last = response.json().await.unwrap();
+                if holds(&last) {
+                    return last;
+                }
+            }
+            if Instant::now() > until {
+                return last;
+            }
+            tokio::time::sleep(Duration::from_millis(25)).await;
+        }
+    }
+}
