@@ -111,3 +111,20 @@ fn each_outcome_label_names_it_back() {
     assert_eq!(Outcome::from_label("failed"), None);
     assert_eq!(Outcome::from_label("Accepted"), None);
 }
+
+/// Kept here, not beside the event's type: `callback/` may not know the metrics.
+#[test]
+fn every_counted_event_type_is_the_label_of_its_own_kind() {
+    use crate::telemetry::metrics::EVENT_TYPES;
+    for event_type in EVENT_TYPES {
+        // Act
+        let kind = match event_type {
+            "other" => EventKind::of("worker.activity.update"),
+            "unknown" => EventKind::of("no.such-event"),
+            named => EventKind::of(named),
+        };
+
+        // Assert
+        assert_eq!(kind.label(), event_type);
+    }
+}

@@ -83,6 +83,9 @@ pub const STORE_OPERATIONS: [&str; 12] = [
     "look_up", "check",
 ];
 
+/// The store operations of decision records, which do not move `store_up`.
+const RECORD_OPERATIONS: [&str; 3] = ["record", "outcome", "look_up"];
+
 /// The `outcome` of a refused callback, as `http::refusal` labels it (a test there keeps the
 /// two in step). Their series exist from start, at 0.
 pub const REFUSALS: [&str; 5] = [
@@ -618,7 +621,12 @@ impl Metrics {
         if !succeeded {
             self.store_errors.get_or_create(&labels).inc();
         }
-        self.store_up.set(i64::from(succeeded));
+        // What claims go by: the outbox's operations. A decision record written or read does
+        // not say the claims are back (the outbox's own next turn does), so it leaves the
+        // gauge as it is.
+        if !RECORD_OPERATIONS.contains(&operation) {
+            self.store_up.set(i64::from(succeeded));
+        }
     }
 
     /// The outbox's pending updates, fleet-wide.

@@ -1,5 +1,4 @@
 use super::*;
-use crate::telemetry::metrics::EVENT_TYPES;
 
 const WR: &str = "WR0123456789abcdef0123456789abcdef";
 const WT: &str = "WT0123456789abcdef0123456789abcdef";
@@ -478,33 +477,6 @@ fn unknown_fields_are_ignored_even_when_repeated() {
             task_sid: None,
         })
     );
-}
-
-#[test]
-fn every_label_is_a_counted_event_type() {
-    for kind in every_kind() {
-        // Assert
-        assert!(
-            EVENT_TYPES.contains(&kind.label()),
-            "{kind:?} is labelled {:?}, which events_total does not list",
-            kind.label()
-        );
-    }
-}
-
-#[test]
-fn every_counted_event_type_is_the_label_of_exactly_one_kind() {
-    // Arrange
-    let labels: Vec<&str> = every_kind().into_iter().map(EventKind::label).collect();
-
-    for event_type in EVENT_TYPES {
-        // Act
-        let owners = labels.iter().filter(|label| **label == event_type).count();
-
-        // Assert
-        assert_eq!(owners, 1, "{event_type}");
-    }
-    assert_eq!(labels.len(), EVENT_TYPES.len());
 }
 
 #[test]

@@ -69,12 +69,20 @@ async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_re
     // Act: the store comes back.
     pg.start_again().await;
     let noticed_up = wait_store_up(&service, 1, Duration::from_secs(20)).await;
-    post_rest_each(&service, 25..30).await;
-    let durable_again = wait_until(Duration::from_secs(10), async || {
-        rows_in_state(&pg, 25..30, "landed").await == 5
+    // The first claims after the store returns may still find the pool reconnecting and go
+    // to memory: durability must come back, within a bound, for new ones.
+    let mut next = 25;
+    let durable_again = wait_until(Duration::from_secs(20), async || {
+        let n = next;
+        next += 1;
+        post_rest_each(&service, n..n + 1).await;
+        wait_until(Duration::from_secs(2), async || {
+            rows_in_state(&pg, n..n + 1, "landed").await == 1
+        })
+        .await
     })
     .await;
-    let landed_after = twilio.wait_landed(25..30, Duration::from_secs(10)).await;
+    let landed_after = twilio.wait_landed(25..next, Duration::from_secs(10)).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let back = service.scrape().await;
 
@@ -96,22 +104,22 @@ async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_re
     assert!(noticed_up, "store_up never returned to 1:\n{back}");
     assert!(
         durable_again,
-        "new decisions have no rows after the store came back ({} of 5)",
-        rows_of(&pg, 25..30).await
+        "new decisions have no rows after the store came back ({} of {})",
+        rows_of(&pg, 25..next).await,
+        next - 25
     );
     assert!(landed_after, "{}", twilio.summary());
     assert_eq!(
-        twilio.landings_of(0..30),
-        vec![1; 30],
+        twilio.landings_of(0..next),
+        vec![1; next],
         "{}",
         twilio.summary()
     );
-    assert_eq!(
-        back.claims("won"),
-        10,
-        "claims made with the store there:\n{back}"
+    assert!(
+        back.claims("won") >= 6,
+        "claims made with the store there (the first five, then at least one):\n{back}"
     );
-    assert_eq!(back.outcomes().landed, 30, "{back}");
+    assert_eq!(back.outcomes().landed, next as u64, "{back}");
 }
 
 #[tokio::test]
