@@ -31,13 +31,7 @@ pub async fn receive(
     let outcome = async {
         body::check_media_type(&request)?;
         let body = body::read(&request, payload, state.max_body_bytes).await?;
-        // A value that is not visible ASCII cannot be base64, so it fails as malformed.
-        let signature = SignatureHeader::from_values(
-            request
-                .headers()
-                .get_all("x-twilio-signature")
-                .map(|value| value.to_str().unwrap_or("")),
-        );
+        let signature = signature_header(&request);
         let mut answered = pipeline::process(
             &state,
             &body,
@@ -130,6 +124,17 @@ pub async fn receive(
             error.error_response()
         }
     }
+}
+
+/// Every `X-Twilio-Signature` the request carries (more than one is refused). A value that
+/// is not visible ASCII cannot be base64, so it fails as malformed.
+pub(super) fn signature_header(request: &HttpRequest) -> SignatureHeader<'_> {
+    SignatureHeader::from_values(
+        request
+            .headers()
+            .get_all("x-twilio-signature")
+            .map(|value| value.to_str().unwrap_or("")),
+    )
 }
 
 fn json(body: Bytes) -> HttpResponse {

@@ -9,12 +9,11 @@ use std::time::{Instant, SystemTime};
 use actix_web::http::header::HOST;
 use actix_web::{HttpMessage, HttpRequest, HttpResponse, ResponseError, web};
 
-use super::assignment::{header, idempotency_token, received};
+use super::assignment::{header, idempotency_token, received, signature_header};
 use super::body;
 use super::refusal;
 use super::request_id::RequestId;
 use crate::callback::diagnosis::diagnose;
-use crate::callback::signature::SignatureHeader;
 use crate::outcomes;
 use crate::pipeline::{self, AssignmentError};
 use crate::state::AppState;
@@ -30,12 +29,7 @@ pub async fn receive(
     let checked = async {
         body::check_media_type(&request)?;
         let body = body::read(&request, payload, state.max_body_bytes).await?;
-        let signature = SignatureHeader::from_values(
-            request
-                .headers()
-                .get_all("x-twilio-signature")
-                .map(|value| value.to_str().unwrap_or("")),
-        );
+        let signature = signature_header(&request);
         pipeline::process_event(&state, &body, request.uri().query(), signature)
     }
     .await;
