@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
 
+use self::ends::Ends;
 use crate::instruction::InstructionKind;
-use crate::store::updates::{NewUpdate, StoredUpdate};
+use crate::store::updates::{Ended, NewUpdate, StoredUpdate};
 use crate::store::{SharedStore, StoreError};
 use crate::telemetry::events::{StoreFailed, StoreMigrated, UpdateTakenOver};
 use crate::telemetry::metrics::Metrics;
@@ -38,9 +39,8 @@ const DEPTH_EVERY: Duration = Duration::from_secs(5);
 const MIGRATE_RETRY: Duration = Duration::from_secs(2);
 /// Updates taken over per poll, at most.
 const TAKE_AT_ONCE: usize = 200;
-/// How long a write after the update ended keeps trying: long enough to ride out a blip,
-/// short enough not to hold a shutdown.
-const END_WRITE_FOR: Duration = Duration::from_secs(3);
+
+pub mod ends;
 
 /// Where REST decisions are claimed and kept, chosen at start from `store.url`.
 #[derive(Debug, Clone)]
@@ -103,18 +103,23 @@ pub struct Outbox {
     closed: AtomicBool,
     /// Reservations this replica is sending, whose leases it renews.
     held: Mutex<HashSet<String>>,
+    /// Ends of updates on their way to the store, in batches.
+    ends: Ends,
     last_logged: Mutex<Option<Instant>>,
 }
 
 impl Outbox {
+    /// The outbox on `store`; its ends are written by a task on `runtime`, the store's.
     pub fn new(
         store: SharedStore,
         deliverer: Deliverer,
         lease: Duration,
         keep_hours: u64,
         metrics: Arc<Metrics>,
+        runtime: &tokio::runtime::Handle,
     ) -> Self {
         Self {
+            ends: Ends::start(store.clone(), runtime),
             store,
             deliverer,
             metrics,
@@ -300,6 +305,8 @@ impl Outbox {
     /// given up, so another replica takes those updates at once.
     pub async fn close(&self) -> u64 {
         self.closed.store(true, Ordering::Release);
+        // Ends first: an update that ended here must not be left to look pending.
+        self.ends.flush(ends::WRITE_FOR).await;
         // Everything this replica holds in the store is in `held` (a claim that timed out
         // was withdrawn), so with nothing there the store need not be asked.
         if self.held_now().is_empty() {
@@ -450,19 +457,17 @@ impl Journal for Arc<Outbox> {
         let sid = update.target.reservation_sid.clone();
         async move {
             this.release_hold(&sid);
-            let until = Instant::now() + END_WRITE_FOR;
-            loop {
-                let written = this
-                    .store
-                    .end(&sid, outcome, attempts, detail.clone())
-                    .await;
-                match written {
-                    Ok(()) => return this.succeeded(),
-                    // Left pending, its lease runs out and another replica takes it: that
-                    // one checks with Twilio first, so it is not sent twice.
-                    Err(error) if Instant::now() >= until => return this.failed(&error),
-                    Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-                }
+            let ended = Ended {
+                reservation_sid: sid,
+                state: outcome,
+                attempts,
+                last_error: detail,
+            };
+            // Left pending when it cannot be written, its lease runs out and another replica
+            // takes it: that one checks with Twilio first, so it is not sent twice.
+            match this.ends.end(ended).await {
+                Ok(()) => this.succeeded(),
+                Err(error) => this.failed(&error),
             }
         }
         .boxed()

@@ -3,10 +3,10 @@
 //!
 //! An update is background work with Twilio's latency in it anyway; an answer has to beat
 //! TaskRouter's clock. On a busy machine the scheduler should give the CPU to the answer
-//! first, and it does when the update's thread is less favoured. A claim in the shared store
-//! is on the answer's path, so the store's thread keeps the workers' priority. Both runtimes
-//! outlive the listeners, so pending updates can still be drained after they stop; and a
-//! connection to PostgreSQL stays on the one runtime that made it, whichever worker asked.
+//! first, and it does when the update's thread is less favoured. The shared store's thread
+//! keeps the workers' priority: it renews the leases of updates in flight, and a lease left to
+//! run out hands the update to another replica. Both runtimes outlive the listeners, so
+//! pending updates can still be drained after they stop.
 
 use std::io;
 use std::thread::JoinHandle;

@@ -152,6 +152,7 @@ impl Application {
                 let store = SharedStore::open(
                     url,
                     settings.store.max_connections,
+                    u32::try_from(server::workers()).unwrap_or(u32::MAX),
                     runtime.handle(),
                     metrics.clone(),
                 )?;
@@ -161,6 +162,7 @@ impl Application {
                     Duration::from_secs(settings.store.lease_secs),
                     settings.decisions.keep_hours,
                     metrics.clone(),
+                    &runtime.handle(),
                 ));
                 deliverer.set_journal(Arc::new(outbox.clone()));
                 start_outbox(&outbox, &runtime);

@@ -26,8 +26,13 @@ pub fn run(config: Option<&Path>) -> ExitCode {
         .enable_all()
         .build()
         .expect("the async runtime must start: the machine is out of threads or memory");
-    let store = match SharedStore::open(url, 1, runtime.handle().clone(), Arc::new(Metrics::new()))
-    {
+    let store = match SharedStore::open(
+        url,
+        1,
+        0,
+        runtime.handle().clone(),
+        Arc::new(Metrics::new()),
+    ) {
         Ok(store) => store,
         Err(error) => return fail(&error),
     };

@@ -52,9 +52,14 @@ struct ConnectionLimits {
     keep_alive: Duration,
 }
 
+/// How many workers answer callbacks: one per CPU the process may use (actix's default).
+pub fn workers() -> usize {
+    std::thread::available_parallelism().map_or(1, NonZeroUsize::get)
+}
+
 impl ConnectionLimits {
     fn new(server: &ServerSettings) -> Self {
-        let workers = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let workers = workers();
         Self {
             workers,
             per_worker: server.max_connections.div_ceil(workers),

@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use sqlx::Row;
 
-use super::updates::epoch;
+use super::updates::{commit_without_waiting_for_disk, epoch};
 use super::{SharedStore, StoreError};
 use crate::decisions::record::rfc3339_ms;
 use crate::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
@@ -29,10 +29,54 @@ pub enum OutcomeTie {
     NotDecided,
 }
 
+/// A decision record as its row holds it: the record's JSON without its update and outcomes
+/// (kept apart, in the outbox and the `outcomes` column, and joined in when it is read).
+#[derive(Debug, Clone)]
+pub struct StoredRecord {
+    reservation_sid: String,
+    task_sid: String,
+    rule: String,
+    /// Seconds since 1970.
+    decided_at: f64,
+    body: String,
+}
+
+impl StoredRecord {
+    pub fn encode(mut record: DecisionRecord) -> Result<Self, serde_json::Error> {
+        record.update = None;
+        record.outcomes.clear();
+        let body = serde_json::to_string(&record)?;
+        Ok(Self {
+            decided_at: epoch(parse_time(&record.decided_at)),
+            reservation_sid: record.reservation_sid,
+            task_sid: record.task_sid,
+            rule: record.rule,
+            body,
+        })
+    }
+}
+
 impl SharedStore {
     /// Writes `records`, in one statement, and returns how many were new. A Reservation
     /// already recorded keeps its first record: that is the decision that was answered.
     pub async fn insert_decisions(&self, records: Vec<DecisionRecord>) -> Result<u64, StoreError> {
+        let encoded = records
+            .into_iter()
+            .map(StoredRecord::encode)
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(|error| {
+                self.error(
+                    "record",
+                    "write decision records",
+                    &format!("a record could not be encoded: {error}"),
+                )
+            })?;
+        self.insert_encoded(encoded).await
+    }
+
+    /// As [`Self::insert_decisions`], for records encoded already (by the recorder's thread,
+    /// at its low priority, rather than on the store's).
+    pub async fn insert_encoded(&self, records: Vec<StoredRecord>) -> Result<u64, StoreError> {
         if records.is_empty() {
             return Ok(0);
         }
@@ -41,29 +85,18 @@ impl SharedStore {
         let mut rules = Vec::with_capacity(records.len());
         let mut decided_at = Vec::with_capacity(records.len());
         let mut bodies = Vec::with_capacity(records.len());
-        for mut record in records {
-            // The update and the outcomes are kept apart (the outbox, the `outcomes` column)
-            // and joined in when the record is read.
-            record.update = None;
-            record.outcomes.clear();
-            let body = serde_json::to_string(&record).map_err(|error| {
-                self.error(
-                    "record",
-                    "write decision records",
-                    &format!("a record could not be encoded: {error}"),
-                )
-            })?;
-            decided_at.push(epoch(parse_time(&record.decided_at)));
+        for record in records {
             reservation_sids.push(record.reservation_sid);
             task_sids.push(record.task_sid);
             rules.push(record.rule);
-            bodies.push(body);
+            decided_at.push(record.decided_at);
+            bodies.push(record.body);
         }
         self.run("record", "write decision records", move |pool| async move {
-            let done = sqlx::query(
+            let insert = sqlx::query(
                 "INSERT INTO assignment_router_decisions
                          (reservation_sid, task_sid, rule, decided_at, record)
-                     SELECT sid, task, rule, to_timestamp(at), record::jsonb
+                     SELECT sid, task, rule, to_timestamp(at), record
                        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[])
                             AS batch (sid, task, rule, at, record)
                      ON CONFLICT (reservation_sid) DO NOTHING",
@@ -72,10 +105,11 @@ impl SharedStore {
             .bind(task_sids)
             .bind(rules)
             .bind(decided_at)
-            .bind(bodies)
-            .execute(&pool)
-            .await?;
-            Ok(done.rows_affected())
+            .bind(bodies);
+            // A record is kept in this replica's memory as well, so a crash of the server that
+            // loses the last moment's records loses nothing the answer depended on: its commit
+            // need not wait for the disk, and so does not lengthen the claims' flushes.
+            commit_without_waiting_for_disk(&pool, insert).await
         })
         .await
     }
@@ -317,6 +351,3 @@ fn parse_time(text: &str) -> SystemTime {
 fn from_micros(micros: i64) -> SystemTime {
     SystemTime::UNIX_EPOCH + Duration::from_micros(u64::try_from(micros).unwrap_or(0))
 }
-
-#[cfg(test)]
-mod tests;

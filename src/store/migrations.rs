@@ -27,6 +27,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "decisions",
         sql: include_str!("migrations/0002_decisions.sql"),
     },
+    Migration {
+        version: 3,
+        name: "decision records as text",
+        sql: include_str!("migrations/0003_decision_records_as_text.sql"),
+    },
 ];
 
 /// The advisory lock's key: "assignrt" in ASCII, unlikely to be another program's.

@@ -1,12 +1,15 @@
 //! The database edge: the shared PostgreSQL store, which makes a fleet of replicas one
 //! system (§8 of the design). sqlx lives here and nowhere else.
 //!
-//! Every query runs on the store's own runtime ([`crate::runtime`]), whichever thread asks:
-//! a pooled connection then always belongs to one live runtime, and a caller that gives up
-//! (a claim past its 500 ms) cancels its query instead of leaving it to finish unseen.
+//! Claims run on the thread that answers the callback, with a pool of that thread's own
+//! ([`thread_pools`]); everything else runs on the store's own runtime ([`crate::runtime`]),
+//! whichever thread asks. Either way a pooled connection belongs to one live runtime, and a
+//! caller that gives up (a claim past its 500 ms) cancels its query instead of leaving it to
+//! finish unseen.
 
 pub mod decisions;
 pub mod migrations;
+mod thread_pools;
 pub mod updates;
 
 use std::future::Future;
@@ -20,6 +23,7 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use tokio::runtime::Handle;
 use tokio::task::JoinHandle;
 
+use self::thread_pools::{ThreadPools, split_connections};
 use crate::telemetry::metrics::Metrics;
 
 /// How long a query waits for a free connection (or a new one) before it fails. Past the
@@ -39,7 +43,7 @@ const PING_IF_IDLE_FOR: Duration = Duration::from_secs(5);
 pub struct ConfigError(String);
 
 /// An operation that failed. Names what was asked and why, never the URL or its password.
-#[derive(Debug, thiserror::Error)]
+#[derive(Debug, Clone, thiserror::Error)]
 #[error("the shared store ({target}) could not {what}: {reason}")]
 pub struct StoreError {
     pub operation: &'static str,
@@ -57,6 +61,8 @@ pub struct SharedStore {
     runtime: Handle,
     metrics: Arc<Metrics>,
     target: Arc<str>,
+    /// Claims' pools, one per answering thread.
+    thread_pools: Arc<ThreadPools>,
 }
 
 impl std::fmt::Debug for SharedStore {
@@ -74,6 +80,7 @@ impl SharedStore {
     pub fn open(
         url: &SecretString,
         max_connections: u32,
+        answering_threads: u32,
         runtime: Handle,
         metrics: Arc<Metrics>,
     ) -> Result<Self, ConfigError> {
@@ -81,29 +88,15 @@ impl SharedStore {
         let target = describe_target(&options);
         // The pool's upkeep tasks start on the store's runtime, as its connections do.
         let _entered = runtime.enter();
-        let pool = PgPoolOptions::new()
-            .max_connections(max_connections)
-            .acquire_timeout(ACQUIRE_TIMEOUT)
-            // A connection idle for a while may have gone bad (the server restarted): it is
-            // pinged before a claim uses it. One in steady use is not, which saves a round
-            // trip per claim; if it has broken, that one query fails and the connection goes.
-            .test_before_acquire(false)
-            .before_acquire(|connection, metadata| {
-                Box::pin(async move {
-                    if metadata.idle_for < PING_IF_IDLE_FOR {
-                        return Ok(true);
-                    }
-                    sqlx::Connection::ping(connection).await.map(|()| true)
-                })
-            })
-            .idle_timeout(Duration::from_secs(300))
-            .connect_lazy_with(options.clone());
+        let (each_thread, own) = split_connections(max_connections, answering_threads);
+        let pool = pool_options(own).connect_lazy_with(options.clone());
         Ok(Self {
             pool,
-            options,
+            options: options.clone(),
             runtime,
             metrics,
             target: target.into(),
+            thread_pools: Arc::new(ThreadPools::new(each_thread, options)),
         })
     }
 
@@ -131,6 +124,7 @@ impl SharedStore {
         waited: Duration,
     ) -> StoreError {
         self.metrics.store_operation(operation, waited, false);
+        self.thread_pools.start_over();
         self.error(operation, what, "no answer in time")
     }
 
@@ -188,8 +182,48 @@ impl SharedStore {
             Ok(Err(_)) => Err("the store's thread stopped".to_owned()),
             Err(_) => Err(format!("no answer within {} s", limit.as_secs())),
         };
+        self.finish(operation, what, started, result)
+    }
+
+    /// Runs `work` on the calling thread with its own pool where it has one (an answering
+    /// worker), else as [`Self::run`] does. Dropping the returned future cancels the work.
+    async fn run_here<T, F>(
+        &self,
+        operation: &'static str,
+        what: &'static str,
+        work: impl FnOnce(PgPool) -> F,
+    ) -> Result<T, StoreError>
+    where
+        T: Send + 'static,
+        F: Future<Output = Result<T, sqlx::Error>> + Send + 'static,
+    {
+        let Some(pool) = self.thread_pools.here() else {
+            return self.run(operation, what, work).await;
+        };
+        let started = Instant::now();
+        let result = match tokio::time::timeout(OPERATION_TIMEOUT, work(pool)).await {
+            Ok(result) => result.map_err(|error| plain(&error)),
+            Err(_) => Err(format!(
+                "no answer within {} s",
+                OPERATION_TIMEOUT.as_secs()
+            )),
+        };
+        self.finish(operation, what, started, result)
+    }
+
+    /// Times and counts an operation, and names the store in its error.
+    fn finish<T>(
+        &self,
+        operation: &'static str,
+        what: &'static str,
+        started: Instant,
+        result: Result<T, String>,
+    ) -> Result<T, StoreError> {
         self.metrics
             .store_operation(operation, started.elapsed(), result.is_ok());
+        if result.is_err() {
+            self.thread_pools.start_over();
+        }
         result.map_err(|reason| StoreError {
             operation,
             what,
@@ -197,6 +231,26 @@ impl SharedStore {
             reason,
         })
     }
+}
+
+/// The pool's settings, for the store's pool and the answering threads' alike.
+pub(super) fn pool_options(max_connections: u32) -> PgPoolOptions {
+    PgPoolOptions::new()
+        .max_connections(max_connections)
+        .acquire_timeout(ACQUIRE_TIMEOUT)
+        // A connection idle for a while may have gone bad (the server restarted): it is
+        // pinged before a claim uses it. One in steady use is not, which saves a round
+        // trip per claim; if it has broken, that one query fails and the connection goes.
+        .test_before_acquire(false)
+        .before_acquire(|connection, metadata| {
+            Box::pin(async move {
+                if metadata.idle_for < PING_IF_IDLE_FOR {
+                    return Ok(true);
+                }
+                sqlx::Connection::ping(connection).await.map(|()| true)
+            })
+        })
+        .idle_timeout(Duration::from_secs(300))
 }
 
 const POOL_TIMED_OUT: &str =

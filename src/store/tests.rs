@@ -12,6 +12,7 @@ fn open(url: &str) -> Result<SharedStore, ConfigError> {
     let store = SharedStore::open(
         &SecretString::from(url.to_owned()),
         2,
+        1,
         runtime.handle().clone(),
         Arc::new(Metrics::new()),
     );

@@ -41,6 +41,17 @@ pub struct StoredUpdate {
     pub previous_holder: Option<String>,
 }
 
+/// An update that ended, to be marked so.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Ended {
+    pub reservation_sid: String,
+    /// landed, moved_on, final_error or expired.
+    pub state: &'static str,
+    pub attempts: u32,
+    /// Kept as it was when `None`.
+    pub last_error: Option<String>,
+}
+
 /// The outbox's pending rows, fleet-wide.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Depth {
@@ -60,7 +71,7 @@ impl SharedStore {
         lease: Duration,
     ) -> Result<bool, StoreError> {
         let holder = holder.to_owned();
-        self.run("claim", "claim a REST decision", move |pool| async move {
+        self.run_here("claim", "claim a REST decision", move |pool| async move {
             let done = sqlx::query(
                 "INSERT INTO assignment_router_updates
                      (reservation_sid, workspace_sid, worker_sid, task_sid, rule, instruction,
@@ -182,33 +193,45 @@ impl SharedStore {
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(retry_in.as_secs_f64())
             .bind(error);
-            commit_without_waiting_for_disk(&pool, update).await
+            commit_without_waiting_for_disk(&pool, update)
+                .await
+                .map(|_| ())
         })
         .await
     }
 
-    /// The update ended (`state`: landed, moved_on, final_error or expired): never sent
-    /// again, and deleted once older than the retention.
-    pub async fn end(
-        &self,
-        reservation_sid: &str,
-        state: &'static str,
-        attempts: u32,
-        last_error: Option<String>,
-    ) -> Result<(), StoreError> {
-        let sid = reservation_sid.to_owned();
-        self.run("end", "mark an update ended", move |pool| async move {
+    /// These updates ended (`state`: landed, moved_on, final_error or expired): never sent
+    /// again, and deleted once older than the retention. One statement for them all: a
+    /// replica ending a thousand updates a second holds one connection for one transaction
+    /// per batch, not each end its own (see [`crate::outbox`]'s ends).
+    pub async fn end(&self, ended: Vec<Ended>) -> Result<(), StoreError> {
+        self.run("end", "mark updates ended", move |pool| async move {
+            let mut sids = Vec::with_capacity(ended.len());
+            let mut states = Vec::with_capacity(ended.len());
+            let mut attempts = Vec::with_capacity(ended.len());
+            let mut errors = Vec::with_capacity(ended.len());
+            for end in ended {
+                sids.push(end.reservation_sid);
+                states.push(end.state);
+                attempts.push(i32::try_from(end.attempts).unwrap_or(i32::MAX));
+                errors.push(end.last_error);
+            }
             let update = sqlx::query(
-                "UPDATE assignment_router_updates
-                    SET state = $2, attempts = $3, last_error = coalesce($4, last_error),
+                "UPDATE assignment_router_updates AS u
+                    SET state = e.state, attempts = e.attempts,
+                        last_error = coalesce(e.last_error, u.last_error),
                         ended_at = now(), holder = NULL
-                  WHERE reservation_sid = $1 AND state = 'pending'",
+                   FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[])
+                        AS e(reservation_sid, state, attempts, last_error)
+                  WHERE u.reservation_sid = e.reservation_sid AND u.state = 'pending'",
             )
-            .bind(sid)
-            .bind(state)
-            .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
-            .bind(last_error);
-            commit_without_waiting_for_disk(&pool, update).await
+            .bind(sids)
+            .bind(states)
+            .bind(attempts)
+            .bind(errors);
+            commit_without_waiting_for_disk(&pool, update)
+                .await
+                .map(|_| ())
         })
         .await
     }
@@ -297,17 +320,21 @@ impl SharedStore {
 }
 
 /// Runs `statement` in a transaction whose commit returns before the disk has it
-/// (`synchronous_commit = off`).
-async fn commit_without_waiting_for_disk(
+/// (`synchronous_commit = off`), and returns the rows it touched. A crash of the server may
+/// lose the last fraction of a second of such commits (PostgreSQL's WAL writer flushes them
+/// within `wal_writer_delay`), never make the table inconsistent; and claims, whose commits
+/// do wait, no longer share each flush with bookkeeping.
+pub(super) async fn commit_without_waiting_for_disk(
     pool: &sqlx::PgPool,
     statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-) -> Result<(), sqlx::Error> {
+) -> Result<u64, sqlx::Error> {
     let mut transaction = pool.begin().await?;
     sqlx::query("SET LOCAL synchronous_commit TO OFF")
         .execute(&mut *transaction)
         .await?;
-    statement.execute(&mut *transaction).await?;
-    transaction.commit().await
+    let done = statement.execute(&mut *transaction).await?;
+    transaction.commit().await?;
+    Ok(done.rows_affected())
 }
 
 fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredUpdate, sqlx::Error> {

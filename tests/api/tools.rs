@@ -829,7 +829,8 @@ fn the_example_configuration_passes_check_with_no_secrets() {
     // Assert
     assert_eq!(code, Some(0), "{stdout}{stderr}");
     assert!(
-        stdout.contains("small-contact-center/rules.toml: ok, 4 rules and a default"),
+        stdout
+            .contains("small-contact-center/rules.toml: ok, 4 rules, 1 shadow rule and a default"),
         "{stdout}"
     );
     assert!(

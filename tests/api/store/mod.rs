@@ -12,6 +12,7 @@ mod harness;
 mod outage;
 mod records;
 mod schema;
+mod sql;
 mod takeover;
 
 use std::collections::HashMap;

@@ -1,33 +1,37 @@
-//! Against a real PostgreSQL, when `ASSIGNMENT_ROUTER_TEST_PG_URL` names one (any database
-//! the tests may create tables in); skipped otherwise. Every test uses its own Reservations,
-//! so they may share one database and run at once.
+//! The store's SQL, statement by statement, against a real PostgreSQL server of its own for
+//! each test: decision records, outcomes, and what events and ends do to the outbox. Each
+//! test uses its own Reservations.
 
 use std::sync::Arc;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
+use assignment_router::decisions::record::rfc3339_ms;
+use assignment_router::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
+use assignment_router::outbox::ends::{Ends, WRITE_FOR};
+use assignment_router::store::SharedStore;
+use assignment_router::store::decisions::OutcomeTie;
+use assignment_router::store::updates::{Ended, NewUpdate};
+use assignment_router::telemetry::metrics::Metrics;
 use secrecy::SecretString;
+use tokio::runtime::Handle;
 
-use super::*;
-use crate::store::updates::NewUpdate;
-use crate::telemetry::metrics::Metrics;
+use crate::support::postgres::Postgres;
 
-const URL_VARIABLE: &str = "ASSIGNMENT_ROUTER_TEST_PG_URL";
-
-/// A migrated store, or `None` (and a line saying so) when no PostgreSQL was given.
-async fn store(test: &str) -> Option<SharedStore> {
-    let Ok(url) = std::env::var(URL_VARIABLE) else {
-        println!("{test}: skipped, {URL_VARIABLE} is not set");
-        return None;
-    };
+/// A server of this test's own, migrated, and the store on it; `None` where PostgreSQL is
+/// not installed (the harness says so). The server lives as long as the first value.
+async fn store() -> Option<(Postgres, SharedStore, Arc<Metrics>)> {
+    let postgres = Postgres::start().await?;
+    let metrics = Arc::new(Metrics::new());
     let store = SharedStore::open(
-        &SecretString::from(url),
+        &SecretString::from(postgres.url()),
         4,
-        tokio::runtime::Handle::current(),
-        Arc::new(Metrics::new()),
+        0,
+        Handle::current(),
+        metrics.clone(),
     )
-    .expect("the test URL is a PostgreSQL URL");
+    .expect("the harness's URL is a PostgreSQL URL");
     store.migrate().await.expect("the migrations apply");
-    Some(store)
+    Some((postgres, store, metrics))
 }
 
 /// A prefix no other test, and no earlier run, uses.
@@ -88,7 +92,7 @@ fn millis(at: SystemTime) -> u128 {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_batch_is_written_at_once_and_a_reservation_keeps_its_first_record() {
-    let Some(store) = store("batch").await else {
+    let Some((_postgres, store, _)) = store().await else {
         return;
     };
     // Arrange
@@ -131,7 +135,7 @@ async fn a_batch_is_written_at_once_and_a_reservation_keeps_its_first_record() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_record_is_stored_without_its_update_and_outcomes() {
-    let Some(store) = store("stored").await else {
+    let Some((postgres, store, _)) = store().await else {
         return;
     };
     // Arrange
@@ -155,7 +159,7 @@ async fn a_record_is_stored_without_its_update_and_outcomes() {
         "SELECT record::text FROM assignment_router_decisions WHERE reservation_sid = $1",
     )
     .bind(&sid)
-    .fetch_one(&store.pool)
+    .fetch_one(&postgres.pool().await)
     .await
     .unwrap();
 
@@ -170,7 +174,7 @@ async fn a_record_is_stored_without_its_update_and_outcomes() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_outcome_is_counted_once_with_its_time_after_the_decision() {
-    let Some(store) = store("outcome").await else {
+    let Some((_postgres, store, _)) = store().await else {
         return;
     };
     // Arrange
@@ -248,10 +252,17 @@ async fn an_outcome_is_counted_once_with_its_time_after_the_decision() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_same_event_at_two_replicas_at_once_is_counted_once() {
-    let Some(one) = store("concurrent").await else {
+    let Some((postgres, one, metrics)) = store().await else {
         return;
     };
-    let two = store("concurrent").await.expect("the same URL again");
+    let two = SharedStore::open(
+        &SecretString::from(postgres.url()),
+        4,
+        0,
+        Handle::current(),
+        metrics,
+    )
+    .expect("the same URL again");
     // Arrange: two pools, as two replicas have.
     let task = unique("WT");
     let sids: Vec<String> = (0..40).map(|_| unique("WR")).collect();
@@ -289,7 +300,7 @@ async fn the_same_event_at_two_replicas_at_once_is_counted_once() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_outcome_for_a_reservation_no_replica_decided_is_not_decided() {
-    let Some(store) = store("not_decided").await else {
+    let Some((_postgres, store, _)) = store().await else {
         return;
     };
     // Act
@@ -304,7 +315,7 @@ async fn an_outcome_for_a_reservation_no_replica_decided_is_not_decided() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_rest_record_is_read_with_its_update_from_the_outbox() {
-    let Some(store) = store("joined").await else {
+    let Some((_postgres, store, _)) = store().await else {
         return;
     };
     // Arrange
@@ -369,7 +380,7 @@ async fn a_rest_record_is_read_with_its_update_from_the_outbox() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() {
-    let Some(store) = store("moved_on").await else {
+    let Some((postgres, store, _)) = store().await else {
         return;
     };
     // Arrange: two Reservations of one Task, one of another.
@@ -416,7 +427,7 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
                FROM assignment_router_updates WHERE reservation_sid = $1",
         )
         .bind(sid)
-        .fetch_one(&store.pool)
+        .fetch_one(&postgres.pool().await)
         .await
         .unwrap();
         assert_eq!((state.as_str(), holder, ended), ("moved_on", None, true));
@@ -436,7 +447,7 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
 
 #[tokio::test(flavor = "multi_thread")]
 async fn an_update_is_still_pending_until_it_ends_or_goes() {
-    let Some(store) = store("still_pending").await else {
+    let Some((_postgres, store, _)) = store().await else {
         return;
     };
     // Arrange
@@ -452,7 +463,15 @@ async fn an_update_is_still_pending_until_it_ends_or_goes() {
 
     // Act
     let claimed = store.still_pending(&sid).await.unwrap();
-    store.end(&sid, "landed", 1, None).await.unwrap();
+    store
+        .end(vec![Ended {
+            reservation_sid: sid.clone(),
+            state: "landed",
+            attempts: 1,
+            last_error: None,
+        }])
+        .await
+        .unwrap();
     let landed = store.still_pending(&sid).await.unwrap();
     let never = store.still_pending(&unique("WR")).await.unwrap();
 
@@ -463,8 +482,88 @@ async fn an_update_is_still_pending_until_it_ends_or_goes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn ends_in_one_batch_each_keep_their_own_state_attempts_and_error() {
+    let Some((_postgres, store, _)) = store().await else {
+        return;
+    };
+    // Arrange
+    let task = unique("WT");
+    let (landed, failed, already) = (unique("WR"), unique("WR"), unique("WR"));
+    for sid in [&landed, &failed, &already] {
+        store
+            .claim(update(sid, &task), "replica-a", Duration::from_secs(30))
+            .await
+            .unwrap();
+    }
+    store
+        .record_attempt(&landed, "replica-a", 1, Duration::ZERO, "HTTP 503")
+        .await
+        .unwrap();
+    store
+        .end_moved_on(Some(&already), None, "reservation.canceled")
+        .await
+        .unwrap();
+    store
+        .insert_decisions(
+            [&landed, &failed, &already]
+                .map(|sid| record(sid, &task, "rest", SystemTime::now()))
+                .to_vec(),
+        )
+        .await
+        .unwrap();
+    let end = |sid: &str, state, attempts, last_error: Option<&str>| Ended {
+        reservation_sid: sid.to_owned(),
+        state,
+        attempts,
+        last_error: last_error.map(str::to_owned),
+    };
+
+    // Act
+    store
+        .end(vec![
+            end(&landed, "landed", 2, None),
+            end(&failed, "final_error", 1, Some("HTTP 400: not pending")),
+            end(&already, "landed", 1, None),
+        ])
+        .await
+        .unwrap();
+
+    // Assert
+    let read = |sid: String| {
+        let store = store.clone();
+        async move { store.decision(&sid).await.unwrap().unwrap().update.unwrap() }
+    };
+    let landed = read(landed).await;
+    assert_eq!(
+        (
+            landed.state.as_str(),
+            landed.attempts,
+            landed.detail.as_deref()
+        ),
+        ("landed", 2, Some("HTTP 503")),
+        "an end without an error keeps the last attempt's"
+    );
+    assert!(landed.ended_at.is_some());
+    let failed = read(failed).await;
+    assert_eq!(
+        (
+            failed.state.as_str(),
+            failed.attempts,
+            failed.detail.as_deref()
+        ),
+        ("final_error", 1, Some("HTTP 400: not pending"))
+    );
+    let already = read(already).await;
+    assert_eq!(
+        (already.state.as_str(), already.detail.as_deref()),
+        ("moved_on", Some("reservation.canceled")),
+        "an update that had ended already is not ended again"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn the_sweep_deletes_records_older_than_the_retention() {
-    let Some(store) = store("sweep").await else {
+    let Some((_postgres, store, _)) = store().await else {
         return;
     };
     // Arrange
@@ -486,4 +585,124 @@ async fn the_sweep_deletes_records_older_than_the_retention() {
     assert!(swept >= 1, "{swept}");
     assert_eq!(store.decision(&old).await.unwrap(), None);
     assert!(store.decision(&fresh).await.unwrap().is_some());
+}
+
+fn ended(sid: &str) -> Ended {
+    Ended {
+        reservation_sid: sid.to_owned(),
+        state: "landed",
+        attempts: 1,
+        last_error: None,
+    }
+}
+
+/// How many `end` statements the store has run, from the latency histogram's count.
+fn end_statements(metrics: &Metrics) -> u64 {
+    metrics
+        .render()
+        .lines()
+        .find_map(|line| {
+            line.strip_prefix("assignment_router_store_latency_seconds_count{operation=\"end\"} ")
+        })
+        .map_or(0, |count| count.trim().parse().unwrap())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn ends_that_come_together_are_written_together() {
+    let Some((_postgres, store, metrics)) = store().await else {
+        return;
+    };
+    // Arrange
+    let task = unique("WT");
+    let sids: Vec<String> = (0..200).map(|_| unique("WR")).collect();
+    for sid in &sids {
+        assert!(
+            store
+                .claim(update(sid, &task), "replica-a", Duration::from_secs(30))
+                .await
+                .unwrap()
+        );
+    }
+    let ends = Arc::new(Ends::start(store.clone(), &Handle::current()));
+
+    // Act
+    let writes: Vec<_> = sids
+        .iter()
+        .map(|sid| {
+            let (ends, ended) = (ends.clone(), ended(sid));
+            tokio::spawn(async move { ends.end(ended).await })
+        })
+        .collect();
+    for write in writes {
+        write.await.unwrap().unwrap();
+    }
+
+    // Assert
+    for sid in &sids {
+        assert!(
+            !store.still_pending(sid).await.unwrap(),
+            "{sid} still pending"
+        );
+    }
+    let used = end_statements(&metrics);
+    assert!(
+        (1..200).contains(&used),
+        "200 ends at once took {used} statements"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_end_the_store_cannot_take_is_given_up_once_tried_for_a_while() {
+    // Arrange: the server is stopped once the store has used it.
+    let Some((mut postgres, store, _)) = store().await else {
+        return;
+    };
+    postgres.stop();
+    let ends = Ends::start(store, &Handle::current());
+    let started = Instant::now();
+
+    // Act
+    let error = ends.end(ended(&unique("WR"))).await;
+
+    // Assert
+    let took = started.elapsed();
+    let error = error.unwrap_err();
+    assert_eq!(error.operation, "end");
+    assert!(error.to_string().contains("mark updates ended"), "{error}");
+    assert!(
+        took >= WRITE_FOR - Duration::from_millis(250) && took < WRITE_FOR * 2,
+        "gave up after {took:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_flush_waits_for_the_ends_queued_before_it_and_no_longer() {
+    // Arrange: an end the stopped server cannot take, still being tried.
+    let Some((mut postgres, store, _)) = store().await else {
+        return;
+    };
+    postgres.stop();
+    let ends = Arc::new(Ends::start(store.clone(), &Handle::current()));
+    let queued = {
+        let ends = ends.clone();
+        tokio::spawn(async move { ends.end(ended(&unique("WR"))).await })
+    };
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let nothing_queued = Ends::start(store, &Handle::current());
+
+    // Act
+    let started = Instant::now();
+    ends.flush(Duration::from_millis(600)).await;
+    let waited = started.elapsed();
+    let started = Instant::now();
+    nothing_queued.flush(Duration::from_secs(5)).await;
+    let waited_for_nothing = started.elapsed();
+
+    // Assert
+    assert!(waited >= Duration::from_millis(600), "{waited:?}");
+    assert!(!queued.is_finished(), "the end is still being tried");
+    assert!(
+        waited_for_nothing < Duration::from_millis(500),
+        "{waited_for_nothing:?}"
+    );
 }
