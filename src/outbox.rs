@@ -9,6 +9,8 @@
 //! - When the store does not answer a claim within 500 ms, the update is sent from memory,
 //!   as with no store at all: routing never waits on the database.
 
+pub mod ends;
+
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -39,8 +41,6 @@ const DEPTH_EVERY: Duration = Duration::from_secs(5);
 const MIGRATE_RETRY: Duration = Duration::from_secs(2);
 /// Updates taken over per poll, at most.
 const TAKE_AT_ONCE: usize = 200;
-
-pub mod ends;
 
 /// Where REST decisions are claimed and kept, chosen at start from `store.url`.
 #[derive(Debug, Clone)]

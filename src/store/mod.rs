@@ -2,7 +2,7 @@
 //! system (§8 of the design). sqlx lives here and nowhere else.
 //!
 //! Claims run on the thread that answers the callback, with a pool of that thread's own
-//! ([`thread_pools`]); everything else runs on the store's own runtime ([`crate::runtime`]),
+//! (`store/thread_pools.rs`); everything else runs on the store's own runtime ([`crate::runtime`]),
 //! whichever thread asks. Either way a pooled connection belongs to one live runtime, and a
 //! caller that gives up (a claim past its 500 ms) cancels its query instead of leaving it to
 //! finish unseen.
