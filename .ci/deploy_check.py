@@ -40,6 +40,9 @@ import yaml
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DEPLOY = os.path.join(REPO, "deploy")
 EXAMPLE = os.path.join(REPO, "examples", "small-contact-center")
+# What of the example the deployments mount where the rules are: the rules file and the list
+# and map files it names (not its settings file or its test cases).
+EXAMPLE_MOUNTED = ("rules.toml", "vip_numbers.txt", "account_managers.csv")
 KUBERNETES_VERSION = "1.30.0"
 PREFIX = "assignment_router_"
 # Labels Prometheus adds to every scraped series, and the bucket label of histograms.
@@ -292,10 +295,12 @@ def check_kubernetes():
     if not (deployment and config_map and secret):
         return []
     where = resources[("Deployment", "assignment-router")][0]
-    with open(os.path.join(EXAMPLE, "rules.toml")) as file:
-        if config_map.get("data", {}).get("rules.toml") != file.read():
-            problem(resources[("ConfigMap", "assignment-router-rules")][0],
-                    "rules.toml differs from examples/small-contact-center/rules.toml")
+    # The rules and the list and map files they name: the folder the pods mount.
+    for name in EXAMPLE_MOUNTED:
+        with open(os.path.join(EXAMPLE, name)) as file:
+            if config_map.get("data", {}).get(name) != file.read():
+                problem(resources[("ConfigMap", "assignment-router-rules")][0],
+                        f"{name} differs from examples/small-contact-center/{name}")
     spec = deployment["spec"]
     pod = spec["template"]["spec"]
     labels = spec["template"]["metadata"]["labels"]

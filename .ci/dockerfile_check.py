@@ -45,7 +45,9 @@ DOCKERFILE = os.path.join(REPO, "Dockerfile")
 # The same stand-ins the deploy kit uses (deploy/compose.yaml, deploy/kubernetes/).
 PUBLIC_URL = "https://router.example.com/assignment"
 RULES_MOUNT = "/etc/assignment-router"
-EXAMPLE_RULES = os.path.join(REPO, "examples", "small-contact-center", "rules.toml")
+EXAMPLE = os.path.join(REPO, "examples", "small-contact-center")
+# The rules file and the list and map files it names: what deploy/ mounts as one folder.
+EXAMPLE_MOUNTED = ("rules.toml", "vip_numbers.txt", "account_managers.csv")
 TOKEN = "dockerfile-check-token"
 ACCOUNT_SID = "AC0123456789abcdef0123456789abcdef"
 # Docker's PATH when the base image sets none; distroless sets this one.
@@ -375,7 +377,8 @@ def assemble_root(runtime, builder_workdir, binary, root):
     for library in libraries:
         place(os.path.realpath(library), root, library)
     # Where deploy/compose.yaml and deploy/kubernetes/ mount the rules (read-only).
-    place(EXAMPLE_RULES, root, os.path.join(RULES_MOUNT, "rules.toml"), 0o644)
+    for name in EXAMPLE_MOUNTED:
+        place(os.path.join(EXAMPLE, name), root, os.path.join(RULES_MOUNT, name), 0o644)
     os.chmod(root, 0o755)
     return workdir, libraries
 
