@@ -352,8 +352,8 @@ impl Metrics {
         let store_up = Gauge::default();
         registry.register(
             "store_up",
-            "1 while the shared store answers (its last operation succeeded), else 0; 0 \
-             with the memory store",
+            "1 while the shared store answers (its last outbox operation succeeded: claims, \
+             takeovers, leases, ends), else 0; 0 with the memory store",
             store_up.clone(),
         );
         // 0.5 ms to about 4 s: a claim on a healthy local store takes a millisecond or two.
