@@ -184,7 +184,7 @@ async fn write(
             }
         }
         let count = batch.len() as u64;
-        if let Err(error) = store.insert_encoded(std::mem::take(&mut batch)).await {
+        if let Err(error) = store.insert_decisions(std::mem::take(&mut batch)).await {
             metrics.records_dropped(count);
             tracing::warn!(
                 error = %error,

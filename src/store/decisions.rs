@@ -57,26 +57,10 @@ impl StoredRecord {
 }
 
 impl SharedStore {
-    /// Writes `records`, in one statement, and returns how many were new. A Reservation
+    /// Writes `records` (encoded by the recorder's thread, at its low priority, rather than
+    /// on the store's), in one statement, and returns how many were new. A Reservation
     /// already recorded keeps its first record: that is the decision that was answered.
-    pub async fn insert_decisions(&self, records: Vec<DecisionRecord>) -> Result<u64, StoreError> {
-        let encoded = records
-            .into_iter()
-            .map(StoredRecord::encode)
-            .collect::<Result<Vec<_>, _>>()
-            .map_err(|error| {
-                self.error(
-                    "record",
-                    "write decision records",
-                    &format!("a record could not be encoded: {error}"),
-                )
-            })?;
-        self.insert_encoded(encoded).await
-    }
-
-    /// As [`Self::insert_decisions`], for records encoded already (by the recorder's thread,
-    /// at its low priority, rather than on the store's).
-    pub async fn insert_encoded(&self, records: Vec<StoredRecord>) -> Result<u64, StoreError> {
+    pub async fn insert_decisions(&self, records: Vec<StoredRecord>) -> Result<u64, StoreError> {
         if records.is_empty() {
             return Ok(0);
         }

@@ -9,7 +9,7 @@ use assignment_router::decisions::record::rfc3339_ms;
 use assignment_router::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
 use assignment_router::outbox::ends::{Ends, WRITE_FOR};
 use assignment_router::store::SharedStore;
-use assignment_router::store::decisions::OutcomeTie;
+use assignment_router::store::decisions::{OutcomeTie, StoredRecord};
 use assignment_router::store::updates::{Ended, NewUpdate};
 use assignment_router::telemetry::metrics::Metrics;
 use secrecy::SecretString;
@@ -105,7 +105,7 @@ async fn a_batch_is_written_at_once_and_a_reservation_keeps_its_first_record() {
     let first = format!("{prefix}000");
 
     // Act
-    let written = store.insert_decisions(batch).await.unwrap();
+    let written = store.insert_decisions(encoded(batch)).await.unwrap();
     let mut again = record(&first, &task, "inline", now);
     again.rule = "second".to_owned();
     let mut twice_a = record(&format!("{prefix}new"), &task, "inline", now);
@@ -113,10 +113,10 @@ async fn a_batch_is_written_at_once_and_a_reservation_keeps_its_first_record() {
     let mut twice_b = twice_a.clone();
     twice_b.rule = "second-in-batch".to_owned();
     let rewritten = store
-        .insert_decisions(vec![again, twice_a, twice_b])
+        .insert_decisions(encoded(vec![again, twice_a, twice_b]))
         .await
         .unwrap();
-    let empty = store.insert_decisions(Vec::new()).await.unwrap();
+    let empty = store.insert_decisions(encoded(Vec::new())).await.unwrap();
 
     // Assert
     assert_eq!(written, 300);
@@ -154,7 +154,10 @@ async fn a_record_is_stored_without_its_update_and_outcomes() {
     }];
 
     // Act
-    store.insert_decisions(vec![written.clone()]).await.unwrap();
+    store
+        .insert_decisions(encoded(vec![written.clone()]))
+        .await
+        .unwrap();
     let stored: String = sqlx::query_scalar(
         "SELECT record::text FROM assignment_router_decisions WHERE reservation_sid = $1",
     )
@@ -181,7 +184,12 @@ async fn an_outcome_is_counted_once_with_its_time_after_the_decision() {
     let sid = unique("WR");
     let decided = SystemTime::UNIX_EPOCH + Duration::from_millis(millis(SystemTime::now()) as u64);
     store
-        .insert_decisions(vec![record(&sid, &unique("WT"), "inline", decided)])
+        .insert_decisions(encoded(vec![record(
+            &sid,
+            &unique("WT"),
+            "inline",
+            decided,
+        )]))
         .await
         .unwrap();
     let accepted_at = decided + Duration::from_millis(1_500);
@@ -270,7 +278,7 @@ async fn the_same_event_at_two_replicas_at_once_is_counted_once() {
         .iter()
         .map(|sid| record(sid, &task, "inline", SystemTime::now()))
         .collect();
-    one.insert_decisions(records).await.unwrap();
+    one.insert_decisions(encoded(records)).await.unwrap();
 
     for sid in &sids {
         // Act
@@ -328,10 +336,10 @@ async fn a_rest_record_is_read_with_its_update_from_the_outbox() {
             .unwrap()
     );
     store
-        .insert_decisions(vec![
+        .insert_decisions(encoded(vec![
             record(&sid, &task, "rest", SystemTime::now()),
             record(&from_memory, &task, "rest", SystemTime::now()),
-        ])
+        ]))
         .await
         .unwrap();
 
@@ -504,11 +512,11 @@ async fn ends_in_one_batch_each_keep_their_own_state_attempts_and_error() {
         .await
         .unwrap();
     store
-        .insert_decisions(
+        .insert_decisions(encoded(
             [&landed, &failed, &already]
                 .map(|sid| record(sid, &task, "rest", SystemTime::now()))
                 .to_vec(),
-        )
+        ))
         .await
         .unwrap();
     let end = |sid: &str, state, attempts, last_error: Option<&str>| Ended {
@@ -571,10 +579,10 @@ async fn the_sweep_deletes_records_older_than_the_retention() {
     let task = unique("WT");
     let three_hours_ago = SystemTime::now() - Duration::from_secs(3 * 3600);
     store
-        .insert_decisions(vec![
+        .insert_decisions(encoded(vec![
             record(&old, &task, "inline", three_hours_ago),
             record(&fresh, &task, "inline", SystemTime::now()),
-        ])
+        ]))
         .await
         .unwrap();
 
@@ -585,6 +593,14 @@ async fn the_sweep_deletes_records_older_than_the_retention() {
     assert!(swept >= 1, "{swept}");
     assert_eq!(store.decision(&old).await.unwrap(), None);
     assert!(store.decision(&fresh).await.unwrap().is_some());
+}
+
+/// Records as the recorder's thread hands them to the store.
+fn encoded(records: Vec<DecisionRecord>) -> Vec<StoredRecord> {
+    records
+        .into_iter()
+        .map(|record| StoredRecord::encode(record).unwrap())
+        .collect()
 }
 
 fn ended(sid: &str) -> Ended {
