@@ -10,7 +10,7 @@ use std::time::{Duration, SystemTime};
 
 use sqlx::Row;
 
-use super::updates::{commit_without_waiting_for_disk, epoch};
+use super::updates::epoch;
 use super::{SharedStore, StoreError};
 use crate::decisions::record::rfc3339_ms;
 use crate::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
@@ -83,17 +83,21 @@ impl SharedStore {
                      SELECT sid, task, rule, to_timestamp(at), record
                        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[])
                             AS batch (sid, task, rule, at, record)
+                      WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
                      ON CONFLICT (reservation_sid) DO NOTHING",
             )
             .bind(reservation_sids)
             .bind(task_sids)
             .bind(rules)
             .bind(decided_at)
-            .bind(bodies);
+            .bind(bodies)
             // A record is kept in this replica's memory as well, so a crash of the server that
             // loses the last moment's records loses nothing the answer depended on: its commit
-            // need not wait for the disk, and so does not lengthen the claims' flushes.
-            commit_without_waiting_for_disk(&pool, insert).await
+            // need not wait for the disk (see `updates`' for how), and so does not lengthen
+            // the claims' flushes.
+            .execute(&pool)
+            .await?;
+            Ok(insert.rows_affected())
         })
         .await
     }

@@ -3,6 +3,13 @@
 //! Every statement is one round trip. A claim commits durably before its `{}` is answered; the
 //! bookkeeping after it (attempts, ends) commits without waiting for the disk, since losing
 //! one in a crash only means the next holder checks with Twilio before sending again.
+//!
+//! How a statement commits without waiting: it calls `set_config('synchronous_commit', 'off',
+//! true)` in its own `WHERE`, for each row it touches. The setting is then the statement's
+//! own transaction's (`true`: local), and PostgreSQL reads it when that transaction commits,
+//! so the statement stays one round trip; `BEGIN`, `SET LOCAL`, the statement and `COMMIT`
+//! were four, each waking the server and the store's thread. A statement that touches no row
+//! wrote nothing, and its commit has nothing to wait for either way.
 
 use std::time::{Duration, SystemTime};
 
@@ -182,20 +189,21 @@ impl SharedStore {
             last_error.to_owned(),
         );
         self.run("attempt", "record an attempt", move |pool| async move {
-            let update = sqlx::query(
+            sqlx::query(
                 "UPDATE assignment_router_updates
                     SET attempts = $3, next_attempt_at = now() + make_interval(secs => $4),
                         last_error = $5
-                  WHERE reservation_sid = $1 AND holder = $2 AND state = 'pending'",
+                  WHERE reservation_sid = $1 AND holder = $2 AND state = 'pending'
+                        AND set_config('synchronous_commit', 'off', true) IS NOT NULL",
             )
             .bind(sid)
             .bind(holder)
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(retry_in.as_secs_f64())
-            .bind(error);
-            commit_without_waiting_for_disk(&pool, update)
-                .await
-                .map(|_| ())
+            .bind(error)
+            .execute(&pool)
+            .await
+            .map(|_| ())
         })
         .await
     }
@@ -216,22 +224,23 @@ impl SharedStore {
                 attempts.push(i32::try_from(end.attempts).unwrap_or(i32::MAX));
                 errors.push(end.last_error);
             }
-            let update = sqlx::query(
+            sqlx::query(
                 "UPDATE assignment_router_updates AS u
                     SET state = e.state, attempts = e.attempts,
                         last_error = coalesce(e.last_error, u.last_error),
                         ended_at = now(), holder = NULL
                    FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[])
                         AS e(reservation_sid, state, attempts, last_error)
-                  WHERE u.reservation_sid = e.reservation_sid AND u.state = 'pending'",
+                  WHERE u.reservation_sid = e.reservation_sid AND u.state = 'pending'
+                        AND set_config('synchronous_commit', 'off', true) IS NOT NULL",
             )
             .bind(sids)
             .bind(states)
             .bind(attempts)
-            .bind(errors);
-            commit_without_waiting_for_disk(&pool, update)
-                .await
-                .map(|_| ())
+            .bind(errors)
+            .execute(&pool)
+            .await
+            .map(|_| ())
         })
         .await
     }
@@ -317,24 +326,6 @@ impl SharedStore {
         })
         .await
     }
-}
-
-/// Runs `statement` in a transaction whose commit returns before the disk has it
-/// (`synchronous_commit = off`), and returns the rows it touched. A crash of the server may
-/// lose the last fraction of a second of such commits (PostgreSQL's WAL writer flushes them
-/// within `wal_writer_delay`), never make the table inconsistent; and claims, whose commits
-/// do wait, no longer share each flush with bookkeeping.
-pub(super) async fn commit_without_waiting_for_disk(
-    pool: &sqlx::PgPool,
-    statement: sqlx::query::Query<'_, sqlx::Postgres, sqlx::postgres::PgArguments>,
-) -> Result<u64, sqlx::Error> {
-    let mut transaction = pool.begin().await?;
-    sqlx::query("SET LOCAL synchronous_commit TO OFF")
-        .execute(&mut *transaction)
-        .await?;
-    let done = statement.execute(&mut *transaction).await?;
-    transaction.commit().await?;
-    Ok(done.rows_affected())
 }
 
 fn stored(row: &sqlx::postgres::PgRow) -> Result<StoredUpdate, sqlx::Error> {
