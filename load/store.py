@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Load harness for the shared PostgreSQL store, in one run, on this machine.
 
-    python3 load/store.py [--seconds N] [--rounds R] [--paced-rounds P]
+    python3 load/store.py [--seconds N] [--rounds R] [--paced-rounds P] [--store-options O]
 
 Builds what load/run.py builds, starts a throwaway PostgreSQL server of its own (the programs
 of `pg_config --bindir`, run as the `postgres` system user, on a free loopback port, default
@@ -54,6 +54,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -98,7 +99,7 @@ def free_port():
 class Postgres:
     """A throwaway PostgreSQL server: its own folder, its own port, gone at the end."""
 
-    def __init__(self, settings=()):
+    def __init__(self, settings=(), url_options=""):
         self.settings = [part for setting in settings for part in ("-c", setting)]
         self.bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
                                      check=True, timeout=30).stdout.strip()
@@ -110,6 +111,10 @@ class Postgres:
         self.data = os.path.join(self.folder, "data")
         self.port = free_port()
         self.url = f"postgres://postgres@127.0.0.1:{self.port}/postgres"
+        # What the replicas connect with: psql (the harness's own queries) keeps the plain URL.
+        self.service_url = self.url
+        if url_options:
+            self.service_url += "?options=" + urllib.parse.quote(url_options, safe="")
         self.log = os.path.join(self.folder, "postgres.log")
         self.process = None
 
@@ -278,7 +283,7 @@ class Harness:
         """A replica; returns once it is ready (and, with the store, once it has the schema)."""
         extra = {}
         if store:
-            extra["APP_STORE__URL"] = self.postgres.url
+            extra["APP_STORE__URL"] = self.postgres.service_url
         port, admin = harness.SERVICE_PORT, harness.ADMIN_PORT
         if second:
             port, admin = SECOND_PORT, SECOND_ADMIN_PORT
@@ -348,6 +353,10 @@ def main():
                         help="a server setting for the throwaway PostgreSQL (`-c NAME=VALUE`), "
                              "to see what one costs, e.g. synchronous_commit=off; the shipped "
                              "figures use none")
+    parser.add_argument("--store-options", default="", metavar="OPTIONS",
+                        help="the `options` parameter of the replicas' store URL, as libpq "
+                             "reads it (settings for their sessions only), e.g. "
+                             "'-c synchronous_commit=off'; the shipped figures use none")
     arguments = parser.parse_args()
     seconds, rounds = arguments.seconds, max(arguments.rounds, 1)
     paced_rounds = max(arguments.paced_rounds or rounds + 2, 1)
@@ -375,7 +384,7 @@ def main():
     work = tempfile.mkdtemp(prefix="assignment-router-store-load-")
     postgres = None
     try:
-        postgres = Postgres(arguments.postgres_setting)
+        postgres = Postgres(arguments.postgres_setting, arguments.store_options)
         postgres.start()
         measure(seconds, rounds, paced_rounds, work, target, postgres)
     finally:
@@ -411,6 +420,8 @@ def measure(seconds, rounds, paced_rounds, work, target, postgres):
     print(f"machine: {os.cpu_count()} cores, load average {os.getloadavg()[0]:.2f} at start; "
           f"wrk -t2 -c10 -d{seconds}s on loopback; work in {work}")
     print(f"PostgreSQL {version} on 127.0.0.1:{postgres.port}, data on {filesystem}; {settings}")
+    if postgres.service_url != postgres.url:
+        print(f"  the replicas' sessions: {postgres.service_url.split('?', 1)[1]}")
     if filesystem in ("tmpfs", "ramfs"):
         print("  note: the data folder is in memory: fsync costs nothing here and the store's "
               "figures flatter it")

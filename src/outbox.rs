@@ -39,6 +39,9 @@ const SWEEP_EVERY: Duration = Duration::from_secs(600);
 const DEPTH_EVERY: Duration = Duration::from_secs(5);
 /// A store that is down at start is tried again this often.
 const MIGRATE_RETRY: Duration = Duration::from_secs(2);
+/// How often the background work asks a failing store again (its first question each turn
+/// is the takeover poll), instead of the poll interval: connection refused is cheap to hear.
+const RECHECK_WHILE_FAILING: Duration = Duration::from_millis(100);
 /// Updates taken over per poll, at most.
 const TAKE_AT_ONCE: usize = 200;
 
@@ -297,7 +300,11 @@ impl Outbox {
                 }
                 next_sweep = now + SWEEP_EVERY;
             }
-            tokio::time::sleep(poll).await;
+            // While the store fails, claims go to memory without asking it: the sooner this
+            // loop finds it answering again, the sooner decisions are fleet-wide again (and a
+            // duplicate callback at another replica is not sent twice).
+            let healthy = self.healthy.load(Ordering::Acquire);
+            tokio::time::sleep(if healthy { poll } else { RECHECK_WHILE_FAILING }).await;
         }
     }
 
@@ -391,6 +398,7 @@ impl Outbox {
 
     /// The store answered: claims may use it again.
     fn succeeded(&self) {
+        self.metrics.store_up(self.ready.load(Ordering::Acquire));
         if !self.healthy.swap(true, Ordering::AcqRel) {
             tracing::info!(
                 store = self.store.target(),
@@ -405,6 +413,7 @@ impl Outbox {
     fn failed(&self, error: &StoreError) {
         if !matches!(error.operation, "attempt" | "end" | "release") {
             self.healthy.store(false, Ordering::Release);
+            self.metrics.store_up(false);
         }
         let mut last = self
             .last_logged

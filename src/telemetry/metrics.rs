@@ -83,9 +83,6 @@ pub const STORE_OPERATIONS: [&str; 12] = [
     "look_up", "check",
 ];
 
-/// The store operations of decision records, which do not move `store_up`.
-const RECORD_OPERATIONS: [&str; 3] = ["record", "outcome", "look_up"];
-
 /// The `outcome` of a refused callback, as `http::refusal` labels it (a test there keeps the
 /// two in step). Their series exist from start, at 0.
 pub const REFUSALS: [&str; 5] = [
@@ -352,8 +349,8 @@ impl Metrics {
         let store_up = Gauge::default();
         registry.register(
             "store_up",
-            "1 while the shared store answers (its last outbox operation succeeded: claims, \
-             takeovers, leases, ends), else 0; 0 with the memory store",
+            "1 while REST decisions are claimed in the shared store; 0 while it fails and they \
+             are sent from memory, before its schema is in place, and with the memory store",
             store_up.clone(),
         );
         // 0.5 ms to about 4 s: a claim on a healthy local store takes a millisecond or two.
@@ -621,12 +618,13 @@ impl Metrics {
         if !succeeded {
             self.store_errors.get_or_create(&labels).inc();
         }
-        // What claims go by: the outbox's operations. A decision record written or read does
-        // not say the claims are back (the outbox's own next turn does), so it leaves the
-        // gauge as it is.
-        if !RECORD_OPERATIONS.contains(&operation) {
-            self.store_up.set(i64::from(succeeded));
-        }
+    }
+
+    /// Whether claims go to the shared store (`true`) or, while it fails, to memory: the
+    /// outbox's own judgement, so that the gauge never says 1 while decisions are sent from
+    /// memory (a bookkeeping statement that succeeds does not bring the claims back).
+    pub fn store_up(&self, up: bool) {
+        self.store_up.set(i64::from(up));
     }
 
     /// The outbox's pending updates, fleet-wide.

@@ -69,9 +69,15 @@ async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_re
     // Act: the store comes back.
     pg.start_again().await;
     let noticed_up = wait_store_up(&service, 1, Duration::from_secs(20)).await;
+    // Once store_up says 1, claims go to the store: the next decision is claimed there (a
+    // gauge that said 1 while they still went to memory let duplicate callbacks at two
+    // replicas both send).
+    let up = service.scrape().await;
+    post_rest_each(&service, 25..26).await;
+    let first_after = service.scrape().await;
     // The first claims after the store returns may still find the pool reconnecting and go
     // to memory: durability must come back, within a bound, for new ones.
-    let mut next = 25;
+    let mut next = 26;
     let durable_again = wait_until(Duration::from_secs(20), async || {
         let n = next;
         next += 1;
@@ -102,6 +108,14 @@ async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_re
         "each decision the store missed is counted:\n{down}"
     );
     assert!(noticed_up, "store_up never returned to 1:\n{back}");
+    assert_eq!(
+        (
+            first_after.claims("won") - up.claims("won"),
+            first_after.store_unavailable() - up.store_unavailable()
+        ),
+        (1, 0),
+        "the first decision once store_up was 1 was not claimed in the store:\n{first_after}"
+    );
     assert!(
         durable_again,
         "new decisions have no rows after the store came back ({} of {})",
