@@ -93,7 +93,7 @@ impl SharedStore {
             .bind(bodies)
             // A record is kept in this replica's memory as well, so a crash of the server that
             // loses the last moment's records loses nothing the answer depended on: its commit
-            // need not wait for the disk (see `updates`' for how), and so does not lengthen
+            // need not wait for the disk (`store::updates` says how), and so does not lengthen
             // the claims' flushes.
             .execute(&pool)
             .await?;
