@@ -40,7 +40,6 @@ import sys
 import tempfile
 import threading
 import time
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import run as harness  # noqa: E402  (rules, signing, process handling)
@@ -200,35 +199,11 @@ def step(text):
     print(f"{time.strftime('%H:%M:%S')} {text}", flush=True)
 
 
-def stop_postgres(postgres):
-    postgres.process.send_signal(signal.SIGINT)
-    postgres.process.wait(timeout=30)
-
-
-def start_postgres_again(postgres):
-    postgres.process = store.launch(
-        postgres.as_postgres("postgres", "-D", postgres.data, "-p", str(postgres.port),
-                             "-c", "listen_addresses=127.0.0.1",
-                             "-c", f"unix_socket_directories={postgres.folder}"),
-        cwd=postgres.folder, stdout=open(postgres.log, "a"), stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while postgres.query("select 1", check=False) != "1":
-        if time.monotonic() > deadline:
-            sys.exit("postgres did not come back")
-        time.sleep(0.2)
-
-
-def pending(postgres, sids):
+def rows(postgres, sids, state=None):
+    """How many of these Reservations have a row in the outbox (in `state`, when given)."""
     listed = ",".join(f"'{sid}'" for sid in sids)
-    return int(postgres.query(
-        f"select count(*) from assignment_router_updates where state = 'pending' "
-        f"and reservation_sid in ({listed})"))
-
-
-def rows(postgres, sids):
-    listed = ",".join(f"'{sid}'" for sid in sids)
-    return int(postgres.query(
-        f"select count(*) from assignment_router_updates where reservation_sid in ({listed})"))
+    where = f"reservation_sid in ({listed})" + (f" and state = '{state}'" if state else "")
+    return int(postgres.query(f"select count(*) from assignment_router_updates where {where}"))
 
 
 def main():
@@ -268,12 +243,12 @@ def main():
         batch = fleet.callbacks(50)
         sids = [s for s, _, _ in batch]
         fleet.send_all([(0, callback) for callback in batch])
-        if not wait_until("50 claims pending in the store", lambda: pending(postgres, sids) == 50, 5):
+        if not wait_until("50 claims pending in the store", lambda: rows(postgres, sids, 'pending') == 50, 5):
             failures.append("kill -9: claims not in the store")
         refused_before = sum(twilio.refused[s] for s in sids)
         fleet.kill(0)
         killed_at = time.monotonic()
-        print(f"  replica 1 killed with {pending(postgres, sids)} pending, "
+        print(f"  replica 1 killed with {rows(postgres, sids, 'pending')} pending, "
               f"{refused_before} attempts refused so far")
         if not wait_until("50 updates landed", lambda: all(twilio.landed[s] for s in sids), 60):
             failures.append("kill -9: updates lost")
@@ -283,7 +258,7 @@ def main():
         fleet.start(0)
 
         step("3. the store stopped: 100 callbacks, half to each replica")
-        stop_postgres(postgres)
+        postgres.halt()
         batch = fleet.callbacks(100)
         took = fleet.send_all([(i % 2, callback) for i, callback in enumerate(batch)])
         print(f"  answered: slowest {max(took) * 1000:.0f} ms, median "
@@ -294,16 +269,15 @@ def main():
             failures.append("store stopped: updates lost")
 
         step("4. the store restarted: 200 callbacks, each to both replicas at once")
-        start_postgres_again(postgres)
+        postgres.serve()
         wait_until("both replicas see the store", lambda: all(
             fleet.metric(n, "assignment_router_store_up") == 1 for n in (0, 1)), 30)
-        counts = ("assignment_router_store_unavailable_total",
-                  ("assignment_router_store_claims_total", "won"),
-                  ("assignment_router_store_claims_total", "lost"))
-
         def claims():
-            return [sum(fleet.metric(n, c) if isinstance(c, str) else
-                        fleet.metric(n, c[0], result=c[1]) for n in (0, 1)) for c in counts]
+            """(from memory, won, lost) over both replicas."""
+            return [sum(fleet.metric(n, name, **labels) for n in (0, 1)) for name, labels in (
+                ("assignment_router_store_unavailable_total", {}),
+                ("assignment_router_store_claims_total", {"result": "won"}),
+                ("assignment_router_store_claims_total", {"result": "lost"}))]
         before = claims()
         batch = fleet.callbacks(200)
         fleet.send_all([(n, callback) for callback in batch for n in (0, 1)])
@@ -324,7 +298,7 @@ def main():
         batch = fleet.callbacks(30)
         sids = [s for s, _, _ in batch]
         fleet.send_all([(1, callback) for callback in batch])
-        wait_until("30 claims pending", lambda: pending(postgres, sids) == 30, 5)
+        wait_until("30 claims pending", lambda: rows(postgres, sids, 'pending') == 30, 5)
         fleet.kill(1)
         fleet.start(1)
         restarted_at = time.monotonic()

@@ -129,6 +129,11 @@ class Postgres:
             cwd=self.folder, capture_output=True, text=True, timeout=180)
         if initdb.returncode != 0:
             sys.exit(f"initdb failed:\n{initdb.stdout}{initdb.stderr}")
+        self.serve()
+
+    def serve(self):
+        """Starts the server on the folder made by `start` (again, after `halt`), and returns
+        once it answers."""
         # Durability as shipped (fsync, synchronous_commit and full_page_writes on): a claim
         # must reach the disk before its `{}` is answered, and the figures have to pay for it.
         # The socket goes in the server's own folder, not /var/run/postgresql, which another
@@ -140,7 +145,7 @@ class Postgres:
                              # Times the WAL's flushes (pg_stat_wal), to tell the disk's part
                              # in a claim's latency; it changes nothing about durability.
                              "-c", "track_wal_io_timing=on", *self.settings),
-            cwd=self.folder, stdout=open(self.log, "w"), stderr=subprocess.STDOUT)
+            cwd=self.folder, stdout=open(self.log, "a"), stderr=subprocess.STDOUT)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -185,7 +190,8 @@ class Postgres:
         except OSError:
             return ""
 
-    def stop(self):
+    def halt(self):
+        """Stops the server and keeps its data, for `serve` to start it again."""
         # SIGINT is PostgreSQL's fast shutdown: clients are disconnected, nothing is waited for.
         if self.process is not None and self.process.poll() is None:
             self.process.send_signal(signal.SIGINT)
@@ -194,6 +200,9 @@ class Postgres:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
+
+    def stop(self):
+        self.halt()
         shutil.rmtree(self.folder, ignore_errors=True)
 
 
