@@ -2,9 +2,9 @@
 """Fleet check: two replicas and one PostgreSQL under the faults a fleet meets, counting
 every update that reaches a stand-in Twilio. Nothing may be lost or sent twice.
 
-    python3 load/fleet.py
+    python3 load/fleet.py [--binary target/release/assignment-router]
 
-Builds the release binary, starts a throwaway PostgreSQL (as load/store.py does), a stand-in
+Builds the release binary (unless given one; `.ci/run` passes its own), starts a throwaway PostgreSQL (as load/store.py does), a stand-in
 for Twilio's API in this process (it counts each Reservation's updates, can answer 503 for a
 while, and answers the `GET` a takeover makes first with the Reservation's status: `pending`
 until an update has landed), and two replicas on it with the REST rules of load/run.py.
@@ -27,6 +27,7 @@ answered 200 in time. About two minutes after the build. Loopback only; every pr
 starts is stopped at the end, and PostgreSQL's folder removed.
 """
 
+import argparse
 import collections
 import concurrent.futures
 import http.client
@@ -214,9 +215,16 @@ def main():
     for port in [TWILIO_PORT] + [p for pair in REPLICAS for p in pair]:
         if not harness.port_free(port):
             sys.exit(f"port {port} is in use: stop whatever holds it first")
-    subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "assignment-router"],
-                   cwd=harness.ROOT, check=True)
-    binary = os.path.join(harness.ROOT, "target", "release", "assignment-router")
+    parser = argparse.ArgumentParser(description="Two replicas and one PostgreSQL under faults.")
+    parser.add_argument("--binary", help="the service binary to run, as built already (CI's "
+                        "release build); without it, the checkout's release build is made")
+    arguments = parser.parse_args()
+    if arguments.binary:
+        binary = os.path.abspath(arguments.binary)
+    else:
+        subprocess.run(["cargo", "build", "--release", "--locked", "--bin", "assignment-router"],
+                       cwd=harness.ROOT, check=True)
+        binary = os.path.join(harness.ROOT, "target", "release", "assignment-router")
     work = tempfile.mkdtemp(prefix="assignment-router-fleet-")
     twilio = Twilio()
     threading.Thread(target=twilio.serve_forever, daemon=True).start()
@@ -270,8 +278,9 @@ def main():
 
         step("4. the store restarted: 200 callbacks, each to both replicas at once")
         postgres.serve()
-        wait_until("both replicas see the store", lambda: all(
-            fleet.metric(n, "assignment_router_store_up") == 1 for n in (0, 1)), 30)
+        if not wait_until("both replicas see the store", lambda: all(
+                fleet.metric(n, "assignment_router_store_up") == 1 for n in (0, 1)), 30):
+            failures.append("store restarted: a replica's store_up stayed 0")
         def claims():
             """(from memory, won, lost) over both replicas."""
             return [sum(fleet.metric(n, name, **labels) for n in (0, 1)) for name, labels in (

@@ -4,8 +4,8 @@
     python3 load/store.py [--seconds N] [--rounds R] [--paced-rounds P] [--store-options O]
 
 Builds what load/run.py builds, starts a throwaway PostgreSQL server of its own (the programs
-of `pg_config --bindir`, run as the `postgres` system user, on a free loopback port, default
-durability: fsync and synchronous_commit left on), and measures:
+of `pg_config --bindir` or /usr/lib/postgresql/N/bin, run as the `postgres` system user, on a
+free loopback port, default durability: fsync and synchronous_commit left on), and measures:
 
 a. inline throughput flat out (wrk -t2 -c10, 10 inline rules, signature checked,
    RUST_LOG=warn) with the memory store and with the PostgreSQL store configured, and their
@@ -96,13 +96,38 @@ def free_port():
         return s.getsockname()[1]
 
 
+def server_programs():
+    """The folder of PostgreSQL's `initdb` and `postgres`, looked for as the store tests look:
+    `pg_config --bindir`, then Debian's /usr/lib/postgresql/N/bin, newest first. Debian's
+    pg_config comes with libpq-dev, not with the server, so a machine may have one without the
+    other. Exits saying so when there is none."""
+    candidates = []
+    try:
+        done = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
+                              timeout=30)
+        if done.returncode == 0:
+            candidates.append(done.stdout.strip())
+    except OSError:
+        pass
+    majors = []
+    for name in os.listdir("/usr/lib/postgresql") if os.path.isdir("/usr/lib/postgresql") else []:
+        if name.isdigit():
+            majors.append(int(name))
+    candidates += [f"/usr/lib/postgresql/{major}/bin" for major in sorted(majors, reverse=True)]
+    for folder in candidates:
+        if all(os.access(os.path.join(folder, program), os.X_OK)
+               for program in ("initdb", "postgres", "psql")):
+            return folder
+    sys.exit("no PostgreSQL server programs (initdb, postgres and psql under `pg_config "
+             "--bindir` or /usr/lib/postgresql/*/bin): install Debian's `postgresql` package")
+
+
 class Postgres:
     """A throwaway PostgreSQL server: its own folder, its own port, gone at the end."""
 
     def __init__(self, settings=(), url_options=""):
         self.settings = [part for setting in settings for part in ("-c", setting)]
-        self.bindir = subprocess.run(["pg_config", "--bindir"], capture_output=True, text=True,
-                                     check=True, timeout=30).stdout.strip()
+        self.bindir = server_programs()
         self.folder = tempfile.mkdtemp(prefix="assignment-router-pg-")
         # PostgreSQL refuses to run as root: the server and initdb run as `postgres`, which
         # must own the folder.
