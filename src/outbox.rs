@@ -25,6 +25,7 @@ use crate::store::updates::{Ended, NewUpdate, StoredUpdate};
 use crate::store::{SharedStore, StoreError};
 use crate::telemetry::events::{StoreFailed, StoreMigrated, UpdateTakenOver};
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::throttle::Throttle;
 use crate::twilio::client::ReservationTarget;
 use crate::twilio::deliverer::{Deliverer, Journal, Update};
 
@@ -108,7 +109,8 @@ pub struct Outbox {
     held: Mutex<HashSet<String>>,
     /// Ends of updates on their way to the store, in batches.
     ends: Ends,
-    last_logged: Mutex<Option<Instant>>,
+    /// Store failures are logged at most once a minute.
+    failure_log: Throttle,
 }
 
 impl Outbox {
@@ -133,7 +135,7 @@ impl Outbox {
             healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             held: Mutex::default(),
-            last_logged: Mutex::default(),
+            failure_log: Throttle::new(LOG_EVERY),
         }
     }
 
@@ -415,14 +417,9 @@ impl Outbox {
             self.healthy.store(false, Ordering::Release);
             self.metrics.store_up(false);
         }
-        let mut last = self
-            .last_logged
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if last.is_some_and(|at| at.elapsed() < LOG_EVERY) {
+        if !self.failure_log.allows() {
             return;
         }
-        *last = Some(Instant::now());
         StoreFailed {
             operation: error.operation,
             error,

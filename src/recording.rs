@@ -18,7 +18,9 @@ use crate::decisions::{DecisionRecord, Outcome, UpdateRecord};
 use crate::runtime::{self, RECORDER_NICENESS};
 use crate::store::SharedStore;
 use crate::store::decisions::{OutcomeTie, StoredRecord};
+use crate::telemetry::events::RecordsDropped;
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::throttle::Throttle;
 use crate::twilio::deliverer::{Update, UpdateLog};
 
 /// Decisions waiting for the recorder: half a second of a busy contact center's callbacks. Each
@@ -38,6 +40,8 @@ const GATHER: Duration = Duration::from_millis(100);
 const STORE_WAITING: usize = 16_384;
 /// How long a lookup waits for the shared store before answering from memory.
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
+/// Records dropped are logged at most this often at each place they are dropped.
+const LOG_DROPS_EVERY: Duration = Duration::from_secs(60);
 
 /// Where decisions are recorded and looked up.
 #[derive(Debug, Clone)]
@@ -46,6 +50,8 @@ pub struct Recorder {
     book: Arc<RecordBook>,
     store: Option<SharedStore>,
     metrics: Arc<Metrics>,
+    /// For records dropped on the answer path.
+    dropped: Arc<Throttle>,
 }
 
 impl Recorder {
@@ -77,17 +83,18 @@ impl Recorder {
             book,
             store: store.map(|(shared, _)| shared),
             metrics,
+            dropped: Arc::new(Throttle::new(LOG_DROPS_EVERY)),
         })
     }
 
     /// Hands one decision to the recorder; never waits.
     pub fn record(&self, decided: Decided) {
-        match self.sender.try_send(decided) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_) | TrySendError::Disconnected(_)) => {
-                self.metrics.records_dropped(1);
-            }
-        }
+        let why = match self.sender.try_send(decided) {
+            Ok(()) => return,
+            Err(TrySendError::Full(_)) => "the recorder is behind (its queue is full)",
+            Err(TrySendError::Disconnected(_)) => "the recorder's thread has stopped",
+        };
+        RecordsDropped { count: 1, why }.emit(&self.metrics, self.dropped.allows());
     }
 
     /// The records kept in memory.
@@ -130,6 +137,7 @@ fn record_all(
     to_store: Option<tokio::sync::mpsc::Sender<StoredRecord>>,
     metrics: &Metrics,
 ) {
+    let dropped = Throttle::new(LOG_DROPS_EVERY);
     loop {
         let decided = match receiver.try_recv() {
             Ok(decided) => decided,
@@ -149,11 +157,29 @@ fn record_all(
         let record = build::record(&decided, mask);
         // Encoded here, at this thread's low priority: the store's writer only sends it.
         if let Some(to_store) = &to_store {
-            let sent = StoredRecord::encode(record.clone())
-                .ok()
-                .is_some_and(|stored| to_store.try_send(stored).is_ok());
-            if !sent {
-                metrics.records_dropped(1);
+            let why = match StoredRecord::encode(record.clone()) {
+                Ok(stored) => match to_store.try_send(stored) {
+                    Ok(()) => None,
+                    Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Some(
+                        "the shared store's writer is behind (its queue is full); it is still \
+                         in memory"
+                            .to_owned(),
+                    ),
+                    Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => Some(
+                        "the shared store's writer has stopped; it is still in memory".to_owned(),
+                    ),
+                },
+                Err(error) => Some(format!(
+                    "a record could not be written out for the shared store ({error}); it is \
+                     still in memory"
+                )),
+            };
+            if let Some(why) = why {
+                RecordsDropped {
+                    count: 1,
+                    why: &why,
+                }
+                .emit(metrics, dropped.allows());
             }
         }
         let late = book.insert(record, decided.decided_at);
@@ -174,6 +200,7 @@ async fn write(
     metrics: Arc<Metrics>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
+    let dropped = Throttle::new(LOG_DROPS_EVERY);
     while queue.recv_many(&mut batch, BATCH).await > 0 {
         if batch.len() < BATCH {
             tokio::time::sleep(GATHER).await;
@@ -185,12 +212,8 @@ async fn write(
         }
         let count = batch.len() as u64;
         if let Err(error) = store.insert_decisions(std::mem::take(&mut batch)).await {
-            metrics.records_dropped(count);
-            tracing::warn!(
-                error = %error,
-                records = count,
-                "decision records not kept in the shared store (they are still in memory)"
-            );
+            let why = format!("{error}; they are still in memory");
+            RecordsDropped { count, why: &why }.emit(&metrics, dropped.allows());
         }
     }
 }

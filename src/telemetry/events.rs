@@ -400,6 +400,30 @@ impl<P: Display> RulesNotReloaded<'_, P> {
     }
 }
 
+/// Decision records not kept: counted every time (`decision_records_dropped_total`), logged
+/// only when the caller's throttle allows (a full queue repeats for every decision).
+#[derive(Debug)]
+pub struct RecordsDropped<'a> {
+    pub count: u64,
+    /// Why, in the operator's words.
+    pub why: &'a str,
+}
+
+impl RecordsDropped<'_> {
+    pub fn emit(self, metrics: &Metrics, log: bool) {
+        metrics.records_dropped(self.count);
+        if log {
+            tracing::warn!(
+                records = self.count,
+                "decision records not kept: {}; answers are not affected \
+                 (decision_records_dropped_total counts every one; this is logged at most \
+                 once a minute)",
+                self.why
+            );
+        }
+    }
+}
+
 /// The shared store failed an operation (logged at most once a minute by the caller; every
 /// failure is counted where the operation is timed).
 #[derive(Debug)]

@@ -4,6 +4,7 @@
 pub mod events;
 pub mod json_format;
 pub mod metrics;
+pub mod throttle;
 pub mod writer;
 
 use std::io::Write;

@@ -295,3 +295,31 @@ fn a_skipped_rule_is_a_warning_naming_rule_and_path_and_counted_per_rule() {
         "{metrics}"
     );
 }
+
+#[test]
+fn dropped_records_are_always_counted_and_logged_only_when_allowed() {
+    let (lines, metrics) = capture(|metrics| {
+        RecordsDropped {
+            count: 3,
+            why: "the recorder is behind (its queue is full)",
+        }
+        .emit(metrics, true);
+        RecordsDropped {
+            count: 2,
+            why: "the recorder is behind (its queue is full)",
+        }
+        .emit(metrics, false);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(lines[0]["fields"]["records"], 3);
+    let message = lines[0]["fields"]["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("decision records not kept: the recorder is behind"),
+        "{message}"
+    );
+    assert!(
+        metrics.contains("assignment_router_decision_records_dropped_total 5"),
+        "{metrics}"
+    );
+}
