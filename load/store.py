@@ -9,13 +9,17 @@ free loopback port, default durability: fsync and synchronous_commit left on), a
 
 a. inline throughput flat out (wrk -t2 -c10, 10 inline rules, signature checked,
    RUST_LOG=warn) with the memory store and with the PostgreSQL store configured, and their
-   ratio: inline answers never touch the store, so it should cost them nothing;
+   ratio: inline answers never touch the store, so it should cost them nothing (their
+   decision records go to it, off the answer path: the CPU seconds of the service, of its
+   recorder thread, and of PostgreSQL are shown for each run);
 b. callback latency paced at about 1,000 a second (RUST_LOG at the shipped level, info, as
    run.py's paced runs; each of wrk's 10 connections waits 10 ms after each answer, so slower
    answers also lower the rate): inline rules with the store configured, REST rules with the memory
    store, REST rules with the PostgreSQL store (each REST callback waits for its claim to
-   commit), with Twilio's stand-in answering at once; and the claim's latency from the
-   service's own histogram;
+   commit), with Twilio's stand-in answering at once; the claim's latency from the
+   service's own histogram; and, after each REST round with the store, the disk alone for
+   3 s (an 8 kB write and fdatasync, a WAL flush's work, about every millisecond in
+   PostgreSQL's folder), since a claim's commit waits for one;
 c. two replicas (two service processes on their own ports, one PostgreSQL) driven flat out by
    one wrk each, RUST_LOG=warn, with Twilio's stand-in answering at once: REST updates landed
    per second while the load runs, claims won and lost, and the outbox's pending updates at
@@ -200,6 +204,25 @@ class Postgres:
         return {state: int(count) for state, count in
                 (line.split("|") for line in text.splitlines() if line)}
 
+    def cpu_seconds(self):
+        """CPU time so far of this server: its postmaster and every process it started
+        (backends, WAL writer, checkpointer), while they live."""
+        if self.process is None:
+            return 0.0
+        postmaster = self.process.pid  # setpriv execs postgres: the same process
+        pids = [postmaster]
+        for entry in os.listdir("/proc"):
+            if not entry.isdigit():
+                continue
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            if parent == postmaster:
+                pids.append(int(entry))
+        return sum(cpu_seconds(pid) for pid in pids)
+
     def wal_syncs(self):
         """WAL flushes to disk so far, and the milliseconds they took in all."""
         text = self.query("select wal_sync, wal_sync_time from pg_stat_wal", check=False)
@@ -359,6 +382,54 @@ class Harness:
         return process
 
 
+def disk_flushes(folder, seconds):
+    """The disk alone, as a claim's commit meets it: an 8 kB write and its fdatasync (the WAL's
+    flush, PostgreSQL's default `wal_sync_method`) about every millisecond for `seconds`, in
+    `folder` (PostgreSQL's own, so the same filesystem), with nothing else of the harness's
+    running. Their (p50, p99) in ms."""
+    path = os.path.join(folder, "flush-probe")
+    took = []
+    block = os.urandom(8192)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+    try:
+        stop = time.monotonic() + seconds
+        offset = 0
+        while time.monotonic() < stop:
+            started = time.perf_counter()
+            os.pwrite(descriptor, block, offset)
+            os.fdatasync(descriptor)
+            took.append((time.perf_counter() - started) * 1000)
+            # Round a 16 MB file, as the WAL's segments are.
+            offset = (offset + len(block)) % (16 << 20)
+            time.sleep(0.001)
+    finally:
+        os.close(descriptor)
+        os.remove(path)
+    took.sort()
+    return (took[len(took) // 2], took[min(len(took) - 1, int(len(took) * 0.99))])
+
+
+def cpu_seconds(pid, thread_name=None):
+    """CPU time (user and system) of process `pid` so far, or of its threads named
+    `thread_name` (Linux truncates names to 15 characters)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    tasks = [str(pid)] if thread_name is None else os.listdir(f"/proc/{pid}/task")
+    seconds = 0.0
+    for task in tasks:
+        base = f"/proc/{pid}" if thread_name is None else f"/proc/{pid}/task/{task}"
+        try:
+            if thread_name is not None:
+                with open(f"{base}/comm") as comm:
+                    if comm.read().strip() != thread_name[:15]:
+                        continue
+            with open(f"{base}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            seconds += (int(fields[11]) + int(fields[12])) / tick
+        except OSError:
+            pass
+    return seconds
+
+
 def progress(what):
     # The load average says whether something else was busy on the machine meanwhile.
     print(f"{time.strftime('%H:%M:%S')} {what} (load average {os.getloadavg()[0]:.2f})")
@@ -468,7 +539,16 @@ def measure(seconds, rounds, paced_rounds, work, target, postgres):
         for name in rotate(list(flat), round_number):
             process = h.service(paths["inline"], name, "warn", store="PostgreSQL" in name)
             try:
+                # Where the CPU went: the service, its decision recorder (a thread of it, at
+                # the lowest priority), and PostgreSQL (the records it is sent).
+                cpu_before = (cpu_seconds(process.pid),
+                              cpu_seconds(process.pid, "decision-records"),
+                              postgres.cpu_seconds())
                 run = harness.wrk(harness.PUBLIC_URL, cycled, seconds)
+                cpu_after = (cpu_seconds(process.pid),
+                             cpu_seconds(process.pid, "decision-records"),
+                             postgres.cpu_seconds())
+                run["cpu"] = tuple(a - b for a, b in zip(cpu_after, cpu_before))
                 run["rss_mb"] = harness.peak_rss_mb(process.pid)
                 flat[name].append(run)
             finally:
@@ -520,6 +600,9 @@ def measure(seconds, rounds, paced_rounds, work, target, postgres):
                     harness.stop(mock)
                 if prefix is not None:
                     h.drop_bodies(prefix)
+            if rest and store:
+                # The disk alone, just after: what one WAL flush costs in these seconds.
+                paced[name][-1]["disk"] = disk_flushes(postgres.folder, 3)
 
     # c and d. Two replicas on one PostgreSQL, flat out, one wrk each, REST rules, Twilio's
     # stand-in answering at once.
@@ -638,6 +721,11 @@ def report(h, flat, paced, replicated, states, seconds):
     for name, runs in {**flat, **paced}.items():
         rounds = "  ".join(f"{r['rps']:.0f} req/s p99 {r['p99_us']:.0f} µs" for r in runs)
         print(f"  {name:<38}{rounds}")
+    print("  CPU seconds of the flat-out runs (service, of it the decision recorder; "
+          "PostgreSQL), round by round:")
+    for name, runs in flat.items():
+        print(f"    {name:<36}" + "  ".join(
+            f"{r['cpu'][0]:.1f} ({r['cpu'][1]:.1f}); {r['cpu'][2]:.1f}" for r in runs))
     memory, stored = flat["inline flat out, memory store"], flat["inline flat out, PostgreSQL store"]
     print("  inline throughput, PostgreSQL / memory, round by round: "
           + ", ".join(f"{s['rps'] / m['rps']:.2f}×" for m, s in zip(memory, stored)))
@@ -652,12 +740,17 @@ def report(h, flat, paced, replicated, states, seconds):
                 line += (f"; claims won {r['won']:.0f}, lost {r['lost']:.0f}, store unavailable "
                          f"{r['unavailable']:.0f}; claim p50 {r['claim_p50_ms']:.2f} ms, "
                          f"p99 {r['claim_p99_ms']:.2f} ms, mean {r['claim_mean_ms']:.2f} ms; "
-                         f"WAL flushes {r['wal'][0]:.0f}, mean {r['wal'][1]:.2f} ms")
+                         f"WAL flushes {r['wal'][0]:.0f}, mean {r['wal'][1]:.2f} ms; the disk "
+                         f"alone just after: 8 kB fdatasync p50 {r['disk'][0]:.2f} ms, p99 "
+                         f"{r['disk'][1]:.2f} ms")
             print(line)
     stored_paced = paced["paced REST, PostgreSQL store"]
     claim_p50 = statistics.median(r["claim_p50_ms"] for r in stored_paced)
     print(f"  claim latency, median of the rounds' medians (from the histogram): "
           f"{claim_p50:.2f} ms")
+    disk_p99 = statistics.median(r["disk"][1] for r in stored_paced)
+    print(f"  the disk alone, median of the rounds' fdatasync p99: {disk_p99:.2f} ms (each "
+          f"claim's commit waits for one such flush)")
 
     print()
     print(f"two replicas flat out, REST rules, PostgreSQL store, {seconds} s a round:")
