@@ -93,8 +93,9 @@ impl SharedStore {
             .bind(bodies)
             // A record is kept in this replica's memory as well, so a crash of the server that
             // loses the last moment's records loses nothing the answer depended on: its commit
-            // need not wait for the disk (`store::updates` says how), and so does not lengthen
-            // the claims' flushes.
+            // need not wait for the disk (`store::updates` says how), and adds no flush of its
+            // own. Its WAL is still flushed with the next claim's commit, when that comes before
+            // the WAL writer's: the claims' flushes carry the records' bytes either way.
             .execute(&pool)
             .await?;
             Ok(insert.rows_affected())

@@ -951,8 +951,8 @@ instruction = "accept"
     let mut marker = first_marker;
     for chunk in (warm_up..DECISIONS).step_by(KEEP) {
         send_decisions(&service, chunk..(chunk + KEEP).min(DECISIONS)).await;
-        // The recorder runs at nice 19: starved by the tests around it, it drops records
-        // (counted). Letting it catch up between chunks keeps enough built to test the bound.
+        // The recorder runs at nice 19 and for at most a quarter of each 100 ms: starved by
+        // the tests around it, it drops records (counted). Letting it catch up between chunks keeps enough built to test the bound.
         marker = settle(&service, marker + 1).await;
     }
     let sent_in = started.elapsed();

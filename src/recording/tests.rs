@@ -1,0 +1,34 @@
+use std::time::{Duration, Instant};
+
+use super::*;
+
+#[test]
+fn a_spent_window_is_slept_out_before_more_work() {
+    let mut budget = WorkBudget::new();
+    budget.worked = WORK_PER_WINDOW;
+    let started = Instant::now();
+    budget.wait_if_spent();
+    // The window began at `new`: what is left of it is slept, and a new one starts.
+    assert!(started.elapsed() >= WINDOW - Duration::from_millis(5));
+    assert_eq!(budget.worked, Duration::ZERO);
+}
+
+#[test]
+fn a_window_with_work_left_does_not_wait() {
+    let mut budget = WorkBudget::new();
+    budget.worked = WORK_PER_WINDOW / 2;
+    let started = Instant::now();
+    budget.wait_if_spent();
+    assert!(started.elapsed() < WINDOW / 2);
+    assert_eq!(budget.worked, WORK_PER_WINDOW / 2);
+}
+
+#[test]
+fn work_is_counted_while_its_guard_lives() {
+    let mut budget = WorkBudget::new();
+    {
+        let _working = budget.spend();
+        std::thread::sleep(Duration::from_millis(3));
+    }
+    assert!(budget.worked >= Duration::from_millis(3));
+}
