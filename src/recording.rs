@@ -5,6 +5,7 @@
 //! and with a shared store a writer on the store's thread sends records in batches. A full
 //! channel or a failing store loses records, counted, never an answer.
 
+use std::borrow::Cow;
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant, SystemTime};
@@ -160,49 +161,64 @@ fn record_all(
             }
             Err(TryRecvError::Disconnected) => return,
         };
-        let _working = budget.spend();
-        // A Reservation's first decision is its record; a later one (an inline rule decides
-        // again for a repeated callback) is not worth a trace.
-        if book.contains(&decided.callback.reservation_sid) {
-            continue;
+        let started = Instant::now();
+        record_one(&decided, book, mask, to_store.as_ref(), metrics, &dropped);
+        budget.worked += started.elapsed();
+    }
+}
+
+/// Builds and keeps the record of one decision.
+fn record_one(
+    decided: &Decided,
+    book: &RecordBook,
+    mask: &Mask,
+    to_store: Option<&tokio::sync::mpsc::Sender<StoredRecord>>,
+    metrics: &Metrics,
+    dropped: &Throttle,
+) {
+    // A Reservation's first decision is its record; a later one (an inline rule decides
+    // again for a repeated callback) is not worth a trace.
+    if book.contains(&decided.callback.reservation_sid) {
+        return;
+    }
+    let record = build::record(decided, mask);
+    // Encoded here, at this thread's low priority: the store's writer only sends it.
+    if let Some(to_store) = to_store
+        && let Err(why) = hand_to_store(to_store, &record)
+    {
+        RecordsDropped {
+            count: 1,
+            why: &why,
         }
-        let record = build::record(&decided, mask);
-        // Encoded here, at this thread's low priority: the store's writer only sends it.
-        if let Some(to_store) = &to_store {
-            let why = match StoredRecord::encode(record.clone()) {
-                Ok(stored) => match to_store.try_send(stored) {
-                    Ok(()) => None,
-                    Err(tokio::sync::mpsc::error::TrySendError::Full(_)) => Some(
-                        "the shared store's writer is behind (its queue is full); it is still \
-                         in memory"
-                            .to_owned(),
-                    ),
-                    Err(tokio::sync::mpsc::error::TrySendError::Closed(_)) => Some(
-                        "the shared store's writer has stopped; it is still in memory".to_owned(),
-                    ),
-                },
-                Err(error) => Some(format!(
-                    "a record could not be written out for the shared store ({error}); it is \
-                     still in memory"
-                )),
-            };
-            if let Some(why) = why {
-                RecordsDropped {
-                    count: 1,
-                    why: &why,
-                }
-                .emit(metrics, dropped.allows());
-            }
-        }
-        let late = book.insert(record, decided.decided_at);
-        // With a shared store the store ties outcomes (and counts them): an early one is
-        // only added to the memory record here.
-        if to_store.is_none() {
-            for late in late {
-                metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
-            }
+        .emit(metrics, dropped.allows());
+    }
+    let late = book.insert(record, decided.decided_at);
+    // With a shared store the store ties outcomes (and counts them): an early one is
+    // only added to the memory record here.
+    if to_store.is_none() {
+        for late in late {
+            metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
         }
     }
+}
+
+/// Queues `record` for the store's writer; why not, when it could not be.
+fn hand_to_store(
+    to_store: &tokio::sync::mpsc::Sender<StoredRecord>,
+    record: &DecisionRecord,
+) -> Result<(), Cow<'static, str>> {
+    use tokio::sync::mpsc::error::TrySendError;
+    let stored = StoredRecord::encode(record.clone()).map_err(|error| {
+        format!("a record could not be written out for the shared store ({error}); it is still in memory")
+    })?;
+    to_store.try_send(stored).map_err(|error| match error {
+        TrySendError::Full(_) => {
+            "the shared store's writer is behind (its queue is full); it is still in memory".into()
+        }
+        TrySendError::Closed(_) => {
+            "the shared store's writer has stopped; it is still in memory".into()
+        }
+    })
 }
 
 /// How much of the current window the recorder has worked (wall time: preempted while working,
@@ -232,25 +248,6 @@ impl WorkBudget {
             self.window_started = Instant::now();
             self.worked = Duration::ZERO;
         }
-    }
-
-    /// Counts the time until the returned guard is dropped as work.
-    fn spend(&mut self) -> Spending<'_> {
-        Spending {
-            started: Instant::now(),
-            budget: self,
-        }
-    }
-}
-
-struct Spending<'a> {
-    started: Instant,
-    budget: &'a mut WorkBudget,
-}
-
-impl Drop for Spending<'_> {
-    fn drop(&mut self) {
-        self.budget.worked += self.started.elapsed();
     }
 }
 
