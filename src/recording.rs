@@ -7,6 +7,7 @@
 
 use std::borrow::Cow;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -52,6 +53,8 @@ const STORE_WAITING: usize = 16_384;
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
 /// Records dropped are logged at most this often at each place they are dropped.
 const LOG_DROPS_EVERY: Duration = Duration::from_secs(60);
+/// How often shutdown looks whether the records handed over have reached the store.
+const SETTLE_POLL: Duration = Duration::from_millis(10);
 
 /// Where decisions are recorded and looked up.
 #[derive(Debug, Clone)]
@@ -62,6 +65,9 @@ pub struct Recorder {
     metrics: Arc<Metrics>,
     /// For records dropped on the answer path.
     dropped: Arc<Throttle>,
+    /// With a shared store: decisions handed over whose record has not yet been written
+    /// there (or given up on), for shutdown to wait for before the store's thread stops.
+    unsettled: Arc<AtomicUsize>,
 }
 
 impl Recorder {
@@ -74,18 +80,26 @@ impl Recorder {
         metrics: Arc<Metrics>,
     ) -> std::io::Result<Self> {
         let book = Arc::new(RecordBook::new(keep));
+        let unsettled = Arc::new(AtomicUsize::new(0));
         let (sender, receiver) = mpsc::sync_channel(WAITING);
         let to_store = store.as_ref().map(|(shared, runtime)| {
             let (to_store, queue) = tokio::sync::mpsc::channel(STORE_WAITING);
-            runtime.spawn(write(shared.clone(), queue, metrics.clone()));
+            runtime.spawn(write(
+                shared.clone(),
+                queue,
+                metrics.clone(),
+                unsettled.clone(),
+            ));
             to_store
         });
         let thread_book = book.clone();
         let thread_metrics = metrics.clone();
+        let thread_unsettled = unsettled.clone();
         std::thread::Builder::new()
             .name("decision-records".into())
             .spawn(move || {
                 runtime::lower_priority(RECORDER_NICENESS);
+                let to_store = to_store.map(|sender| (sender, thread_unsettled));
                 record_all(&receiver, &thread_book, &mask, to_store, &thread_metrics);
             })?;
         Ok(Self {
@@ -94,17 +108,41 @@ impl Recorder {
             store: store.map(|(shared, _)| shared),
             metrics,
             dropped: Arc::new(Throttle::new(LOG_DROPS_EVERY)),
+            unsettled,
         })
     }
 
     /// Hands one decision to the recorder; never waits.
     pub fn record(&self, decided: Decided) {
+        // Only the store's records are worth waiting for at shutdown (memory's end with the
+        // process), so without one the answer path pays nothing for this.
+        let counted = self.store.is_some();
+        if counted {
+            self.unsettled.fetch_add(1, Ordering::Relaxed);
+        }
         let why = match self.sender.try_send(decided) {
             Ok(()) => return,
             Err(TrySendError::Full(_)) => "the recorder is behind (its queue is full)",
             Err(TrySendError::Disconnected(_)) => "the recorder's thread has stopped",
         };
+        if counted {
+            self.unsettled.fetch_sub(1, Ordering::Relaxed);
+        }
         RecordsDropped { count: 1, why }.emit(&self.metrics, self.dropped.allows());
+    }
+
+    /// Shutdown, once no more answers are given: waits up to `within` for the records handed
+    /// over to reach the shared store, so that stopping the store's thread does not lose
+    /// them. How many had not when it gave up.
+    pub async fn settle(&self, within: Duration) -> usize {
+        let until = Instant::now() + within;
+        loop {
+            let left = self.unsettled.load(Ordering::Relaxed);
+            if left == 0 || Instant::now() >= until {
+                return left;
+            }
+            tokio::time::sleep(SETTLE_POLL).await;
+        }
     }
 
     /// The records kept in memory.
@@ -144,7 +182,7 @@ fn record_all(
     receiver: &Receiver<Decided>,
     book: &RecordBook,
     mask: &Mask,
-    to_store: Option<tokio::sync::mpsc::Sender<StoredRecord>>,
+    to_store: Option<(tokio::sync::mpsc::Sender<StoredRecord>, Arc<AtomicUsize>)>,
     metrics: &Metrics,
 ) {
     let dropped = Throttle::new(LOG_DROPS_EVERY);
@@ -162,12 +200,19 @@ fn record_all(
             Err(TryRecvError::Disconnected) => return,
         };
         let started = Instant::now();
-        record_one(&decided, book, mask, to_store.as_ref(), metrics, &dropped);
+        let sender = to_store.as_ref().map(|(sender, _)| sender);
+        let handed = record_one(&decided, book, mask, sender, metrics, &dropped);
+        if let Some((_, unsettled)) = &to_store
+            && !handed
+        {
+            // Nothing for the store's writer to settle: it is settled here.
+            unsettled.fetch_sub(1, Ordering::Relaxed);
+        }
         budget.worked += started.elapsed();
     }
 }
 
-/// Builds and keeps the record of one decision.
+/// Builds and keeps the record of one decision; whether it went to the store's writer.
 fn record_one(
     decided: &Decided,
     book: &RecordBook,
@@ -175,22 +220,24 @@ fn record_one(
     to_store: Option<&tokio::sync::mpsc::Sender<StoredRecord>>,
     metrics: &Metrics,
     dropped: &Throttle,
-) {
+) -> bool {
     // A Reservation's first decision is its record; a later one (an inline rule decides
     // again for a repeated callback) is not worth a trace.
     if book.contains(&decided.callback.reservation_sid) {
-        return;
+        return false;
     }
     let record = build::record(decided, mask);
     // Encoded here, at this thread's low priority: the store's writer only sends it.
-    if let Some(to_store) = to_store
-        && let Err(why) = hand_to_store(to_store, &record)
-    {
-        RecordsDropped {
-            count: 1,
-            why: &why,
+    let mut handed = false;
+    if let Some(to_store) = to_store {
+        match hand_to_store(to_store, &record) {
+            Ok(()) => handed = true,
+            Err(why) => RecordsDropped {
+                count: 1,
+                why: &why,
+            }
+            .emit(metrics, dropped.allows()),
         }
-        .emit(metrics, dropped.allows());
     }
     let late = book.insert(record, decided.decided_at);
     // With a shared store the store ties outcomes (and counts them): an early one is
@@ -200,6 +247,7 @@ fn record_one(
             metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
         }
     }
+    handed
 }
 
 /// Queues `record` for the store's writer; why not, when it could not be.
@@ -256,6 +304,7 @@ async fn write(
     store: SharedStore,
     mut queue: tokio::sync::mpsc::Receiver<StoredRecord>,
     metrics: Arc<Metrics>,
+    unsettled: Arc<AtomicUsize>,
 ) {
     let mut batch = Vec::with_capacity(BATCH);
     let dropped = Throttle::new(LOG_DROPS_EVERY);
@@ -268,11 +317,16 @@ async fn write(
                 batch.push(record);
             }
         }
-        let count = batch.len() as u64;
+        let count = batch.len();
         if let Err(error) = store.insert_decisions(std::mem::take(&mut batch)).await {
             let why = format!("{error}; they are still in memory");
-            RecordsDropped { count, why: &why }.emit(&metrics, dropped.allows());
+            RecordsDropped {
+                count: count as u64,
+                why: &why,
+            }
+            .emit(&metrics, dropped.allows());
         }
+        unsettled.fetch_sub(count, Ordering::Relaxed);
     }
 }
 

@@ -61,6 +61,10 @@ pub enum StartupError {
 /// are then delivered from memory until the store answers).
 const MIGRATE_AT_START: Duration = Duration::from_secs(5);
 
+/// How long shutdown waits for the last decision records to reach the shared store: the
+/// recorder's queue and one batch take well under a second when the store answers.
+const RECORDS_SETTLE: Duration = Duration::from_secs(2);
+
 /// Distinct Reservations remembered for de-duplication. Only REST decisions are kept, for
 /// `twilio.update_deadline_secs`; a few hundred bytes each.
 const RECENT_CAPACITY: usize = 50_000;
@@ -293,6 +297,17 @@ impl Application {
         // Nothing is sent after this: an update whose lease is given up next must not also
         // be on its way from here.
         drop(self.delivery_runtime.take());
+        if self.state.store.shared().is_some() {
+            // The last answers' records are on their way to the store: its thread stops
+            // when this returns.
+            let left = self.state.recorder.settle(RECORDS_SETTLE).await;
+            if left > 0 {
+                tracing::warn!(
+                    left,
+                    "stopping before every decision record reached the shared store"
+                );
+            }
+        }
         if let Some(outbox) = self.state.store.shared() {
             let released = outbox.close().await;
             if released > 0 {

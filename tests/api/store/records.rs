@@ -124,6 +124,38 @@ async fn a_record_outlives_the_replica_that_made_it() {
 }
 
 #[tokio::test]
+async fn the_records_of_the_last_answers_before_sigterm_reach_the_store() {
+    // Arrange
+    let Some(pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let mut replica = start(replica(&pg, &twilio, &[]));
+    for n in 1..41 {
+        assert_eq!(post_inline(&replica, n).await.status, 200);
+    }
+
+    // Act: stopped at once, with the records still on their way to the store.
+    let status = replica.terminate();
+
+    // Assert: every record is there, with nothing else waited for.
+    let (stdout, stderr) = replica.transcript();
+    let rows = pg
+        .query_scalar::<i64>(&format!(
+            "SELECT count(*) FROM assignment_router_decisions WHERE reservation_sid IN ({})",
+            sql_list(1..41)
+        ))
+        .await;
+    assert_eq!(status.code(), Some(0), "{stderr}");
+    assert_eq!(rows, 40, "{stdout}");
+    assert!(!stdout.contains("decision records not kept"), "{stdout}");
+    assert!(
+        !stdout.contains("stopping before every decision record"),
+        "{stdout}"
+    );
+}
+
+#[tokio::test]
 async fn an_outcome_heard_by_every_replica_is_counted_once_fleet_wide() {
     // Arrange: replica A decides Reservation 1 by REST and 2 inline.
     let Some(pg) = Postgres::start().await else {
