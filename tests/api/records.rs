@@ -968,8 +968,11 @@ instruction = "accept"
         DECISIONS - warm_up,
         marker + 1,
     );
+    // Most of this is `settle` waiting for the recorder, which gives up its core to every
+    // other thread after each burst of work: alone 35 s, beside the rest of the suite on two
+    // cores 51 s. The bound is for a recorder that stopped catching up at all.
     assert!(
-        sent_in < Duration::from_secs(45),
+        sent_in < Duration::from_secs(90),
         "sending took {sent_in:?}"
     );
     let built = marker + 1 - dropped as usize;
