@@ -44,7 +44,8 @@ const WORK_PER_WINDOW: Duration = Duration::from_millis(25);
 /// The recorder gives up its core after this much work, for whatever else is waiting to run.
 /// Without it, flat out, callbacks waited behind the recorder: in alternated 8-round runs of
 /// `load/run.py`'s flat-out load the p99 was 2.8–3.8 ms against 1.2–2.0 ms without records,
-/// and 7 rounds of 32 had 37–210 ms; yielding each 200 µs gave 1.6–3.0 ms and no such round.
+/// and 7 rounds of 32 had 37–210 ms; yielding each 200 µs gave 1.6–3.0 ms, and none of the
+/// rounds read one by one (22) above 7 ms.
 /// A yield is one system call every five records or so (38 µs each in the benchmark).
 const BURST: Duration = Duration::from_micros(200);
 /// Records sent to the shared store in one statement, at most.
