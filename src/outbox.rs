@@ -21,6 +21,7 @@ use futures_util::future::BoxFuture;
 
 use self::ends::Ends;
 use crate::instruction::InstructionKind;
+use crate::recording;
 use crate::store::updates::{Ended, NewUpdate, StoredUpdate};
 use crate::store::{SharedStore, StoreError};
 use crate::telemetry::events::{StoreFailed, StoreMigrated, UpdateTakenOver};
@@ -278,6 +279,13 @@ impl Outbox {
                         self.metrics.outbox_depth(depth.due, depth.leased);
                     }
                     Err(error) => self.failed(&error),
+                }
+                // The records' writer adds early outcomes after each batch; this finds those
+                // whose event and record crossed, and ages out the rest, when no batch comes.
+                if let Err(error) =
+                    recording::apply_early_outcomes(&self.store, &self.metrics).await
+                {
+                    self.failed(&error);
                 }
                 next_depth = now + DEPTH_EVERY;
             }

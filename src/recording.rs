@@ -340,16 +340,42 @@ async fn write(
             }
         }
         let count = batch.len();
-        if let Err(error) = store.insert_decisions(std::mem::take(&mut batch)).await {
-            let why = format!("{error}; they are still in memory");
-            RecordsDropped {
-                count: count as u64,
-                why: &why,
+        match store.insert_decisions(std::mem::take(&mut batch)).await {
+            // Events that came before these records wait in the store for them.
+            Ok(_) => {
+                if let Err(error) = apply_early_outcomes(&store, &metrics).await
+                    && dropped.allows()
+                {
+                    tracing::warn!(
+                        error = %error,
+                        "early outcomes not yet added to their records: tried again shortly"
+                    );
+                }
             }
-            .emit(&metrics, dropped.allows());
+            Err(error) => {
+                let why = format!("{error}; they are still in memory");
+                RecordsDropped {
+                    count: count as u64,
+                    why: &why,
+                }
+                .emit(&metrics, dropped.allows());
+            }
         }
         unsettled.fetch_sub(count, Ordering::Relaxed);
     }
+}
+
+/// Adds the outcomes that came before their records to the records now in the shared store,
+/// and counts each for the rule that decided it (once fleet-wide: the store hands each to one
+/// replica). The event was counted `not_decided` when it came, as in memory.
+pub async fn apply_early_outcomes(
+    store: &SharedStore,
+    metrics: &Metrics,
+) -> Result<(), crate::store::StoreError> {
+    for late in store.apply_early_outcomes().await? {
+        metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
+    }
+    Ok(())
 }
 
 /// The decision records hear how each update goes.
@@ -393,9 +419,10 @@ pub async fn tie(recorder: &Recorder, reservation_sid: &str, outcome: Outcome, a
         Some(store) => match store.record_outcome(reservation_sid, outcome, at).await {
             Ok(OutcomeTie::Counted { rule, decided_at }) => Tie::Counted { rule, decided_at },
             Ok(OutcomeTie::Duplicate { .. }) => Tie::Duplicate,
-            // Not in the store yet (its writer sends records a moment after the answer), or
-            // sent from memory while the store was down: memory's word then.
-            Ok(OutcomeTie::NotDecided) => local,
+            // Not in the store yet (its writer sends records a moment after the answer): the
+            // store keeps the outcome and counts it when the record comes, whichever replica
+            // writes it; memory's word here would count it a second time.
+            Ok(OutcomeTie::NotDecided) => Tie::NotDecided,
             Err(error) => {
                 tracing::warn!(
                     error = %error,

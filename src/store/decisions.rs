@@ -25,8 +25,24 @@ pub enum OutcomeTie {
     },
     /// The Reservation had this outcome already: the event came again.
     Duplicate { rule: String },
-    /// No replica recorded a decision for this Reservation (or its record was swept).
+    /// No replica's record of a decision for this Reservation is in the store: none was
+    /// made, it was swept, or it is still on its way. The outcome is kept for the record
+    /// should it come within [`EARLY_OUTCOMES_KEPT`], and counted then.
     NotDecided,
+}
+
+/// How long an outcome that came before its decision's record waits for it. A record reaches
+/// the store within a fraction of a second of its answer, seconds when its writer is behind;
+/// the events of Reservations this fleet never decided (those of the Workspace's other
+/// Workflows) wait as long and are then deleted.
+pub const EARLY_OUTCOMES_KEPT: Duration = Duration::from_secs(600);
+
+/// An outcome that waited for its record, now added to it: to be counted for `rule`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LateTie {
+    pub rule: String,
+    pub outcome: Outcome,
+    pub after: Duration,
 }
 
 /// A decision record as its row holds it: the record's JSON without its update and outcomes
@@ -104,8 +120,9 @@ impl SharedStore {
     }
 
     /// Adds `outcome`, which arrived `at`, to the Reservation's record, unless it has it
-    /// already. One statement: of two replicas given the same event at once, the second
-    /// waits for the first's row and then finds the outcome there.
+    /// already; with no record in the store yet, keeps it for the record (see
+    /// [`Self::apply_early_outcomes`]). One statement: of two replicas given the same event at
+    /// once, the second waits for the first's row and then finds the outcome there.
     pub async fn record_outcome(
         &self,
         reservation_sid: &str,
@@ -132,6 +149,12 @@ impl SharedStore {
                                 AND NOT outcomes @> jsonb_build_array(
                                         jsonb_build_object('outcome', $2::text))
                       RETURNING rule, (extract(epoch FROM decided_at) * 1000000)::int8 AS decided_at
+                     ), early AS (
+                         INSERT INTO assignment_router_early_outcomes
+                                (reservation_sid, outcome, at, arrived_at)
+                         SELECT $1, $2::text, $3::text, to_timestamp($4)
+                          WHERE NOT EXISTS (SELECT 1 FROM decision)
+                         ON CONFLICT DO NOTHING
                      )
                      SELECT decision.rule, counted.decided_at
                        FROM decision LEFT JOIN counted ON true",
@@ -156,6 +179,91 @@ impl SharedStore {
             },
             Some((rule, None)) => OutcomeTie::Duplicate { rule },
         })
+    }
+
+    /// Moves the outcomes that came before their records into the records that have come
+    /// since, each outcome once, and deletes those older than [`EARLY_OUTCOMES_KEPT`] that
+    /// found none. Returns what was added, for the caller to count: of two replicas doing
+    /// this at once, each outcome is added (and returned) by one.
+    ///
+    /// Run after each batch of records is written, and now and then by the outbox: an event
+    /// whose statement overlapped its record's insert keeps its outcome here, seen by neither,
+    /// and the next run finds them both.
+    pub async fn apply_early_outcomes(&self) -> Result<Vec<LateTie>, StoreError> {
+        let kept = EARLY_OUTCOMES_KEPT.as_secs_f64();
+        let rows = self
+            .run(
+                "outcome",
+                "add early outcomes to their records",
+                move |pool| async move {
+                    let rows = sqlx::query(
+                        "WITH taken AS (
+                             DELETE FROM assignment_router_early_outcomes AS e
+                              WHERE EXISTS (SELECT 1 FROM assignment_router_decisions AS d
+                                             WHERE d.reservation_sid = e.reservation_sid)
+                                 OR e.arrived_at < now() - make_interval(secs => $1)
+                          RETURNING e.reservation_sid, e.outcome, e.at, e.arrived_at
+                         ), found AS (
+                             SELECT t.reservation_sid,
+                                    jsonb_agg(jsonb_build_object(
+                                        'outcome', t.outcome,
+                                        'at', t.at,
+                                        'after_ms', greatest(0, floor(
+                                            (extract(epoch FROM t.arrived_at) -
+                                             extract(epoch FROM d.decided_at)) * 1000))::bigint)
+                                        ORDER BY t.arrived_at) AS outcomes
+                               FROM taken AS t
+                               JOIN assignment_router_decisions AS d
+                                    ON d.reservation_sid = t.reservation_sid
+                              GROUP BY t.reservation_sid
+                         )
+                         UPDATE assignment_router_decisions AS d
+                            -- Against the row as it is when updated (an event counted meanwhile
+                            -- is there then): an outcome it has already is not added again.
+                            SET outcomes = d.outcomes || coalesce(
+                                    (SELECT jsonb_agg(o.value ORDER BY o.ordinality)
+                                       FROM jsonb_array_elements(found.outcomes)
+                                            WITH ORDINALITY AS o
+                                      WHERE NOT d.outcomes @> jsonb_build_array(
+                                                jsonb_build_object('outcome', o.value -> 'outcome'))),
+                                    '[]'::jsonb)
+                           FROM found
+                          WHERE d.reservation_sid = found.reservation_sid
+                      RETURNING d.rule,
+                                (SELECT coalesce(jsonb_agg(o.value), '[]'::jsonb)
+                                   FROM jsonb_array_elements(found.outcomes) AS o
+                                  WHERE d.outcomes @> jsonb_build_array(o.value))::text
+                                    AS added",
+                    )
+                    .bind(kept)
+                    .fetch_all(&pool)
+                    .await?;
+                    rows.iter()
+                        .map(|row| Ok((row.try_get("rule")?, row.try_get("added")?)))
+                        .collect::<Result<Vec<(String, String)>, sqlx::Error>>()
+                },
+            )
+            .await?;
+        let mut ties = Vec::new();
+        for (rule, added) in rows {
+            let added: Vec<OutcomeRecord> = serde_json::from_str(&added).map_err(|error| {
+                self.error(
+                    "outcome",
+                    "add early outcomes to their records",
+                    &format!("the store answered outcomes this version cannot read: {error}"),
+                )
+            })?;
+            for outcome in added {
+                if let Some(kind) = Outcome::from_label(&outcome.outcome) {
+                    ties.push(LateTie {
+                        rule: rule.clone(),
+                        outcome: kind,
+                        after: Duration::from_millis(outcome.after_ms),
+                    });
+                }
+            }
+        }
+        Ok(ties)
     }
 
     /// The record of `reservation_sid`, with its outcomes, and its update as the outbox has

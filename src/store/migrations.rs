@@ -32,6 +32,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "decision records as text",
         sql: include_str!("migrations/0003_decision_records_as_text.sql"),
     },
+    Migration {
+        version: 4,
+        name: "early outcomes",
+        sql: include_str!("migrations/0004_early_outcomes.sql"),
+    },
 ];
 
 /// The advisory lock's key: "assignrt" in ASCII, unlikely to be another program's.

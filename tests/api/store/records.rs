@@ -254,6 +254,105 @@ async fn an_outcome_heard_by_every_replica_is_counted_once_fleet_wide() {
 }
 
 #[tokio::test]
+async fn an_outcome_that_overtakes_its_record_to_another_replica_is_kept_and_counted_once() {
+    // Arrange
+    let Some(pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let replicas = start_together(vec![
+        replica(&pg, &twilio, &[EVENTS]),
+        replica(&pg, &twilio, &[EVENTS]),
+    ]);
+    let (a, b) = (&replicas[0], &replicas[1]);
+    let not_decided = "assignment_router_events_unmatched_total{reason=\"not_decided\"}";
+
+    // Act: A answers inline, and B hears `accepted` at once, before A's records' writer has
+    // sent the record (it gathers them for 100 ms). Tried again with another Reservation in
+    // the rare case the record was there first, which this test is not about.
+    let mut overtaken = None;
+    for n in 1..6 {
+        let inline = post_inline(a, n).await;
+        assert_eq!(inline.status, 200, "{inline:?}");
+        send_event(
+            b,
+            &reservation_event("reservation.accepted", &reservation_sid(n)),
+        )
+        .await;
+        let told = wait_until(Duration::from_secs(5), async || {
+            let scrape = b.scrape().await;
+            scrape.value::<f64>(not_decided)
+                + scrape.value::<f64>(&outcomes_series("chat-inline", "accepted"))
+                >= n as f64
+        })
+        .await;
+        assert!(told, "B never took the event:\n{}", b.scrape().await);
+        if b.scrape().await.value::<f64>(not_decided) == 1.0 {
+            overtaken = Some(n);
+            break;
+        }
+    }
+    let n = overtaken.expect("in 5 tries the record always reached the store before its event");
+    let served = b
+        .record_when(&reservation_sid(n), STORED_WITHIN, |record| {
+            record["outcomes"].as_array().is_some_and(|o| !o.is_empty())
+        })
+        .await;
+    let counted = wait_until(STORED_WITHIN, async || {
+        let (at_a, at_b) = (a.scrape().await, b.scrape().await);
+        fleet(&[&at_a, &at_b], &outcomes_series("chat-inline", "accepted")) >= n as f64
+    })
+    .await;
+    // TaskRouter delivers the event again, now that the record is there.
+    send_event(
+        a,
+        &reservation_event("reservation.accepted", &reservation_sid(n)),
+    )
+    .await;
+    // Long enough for a late second count to have shown.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (at_a, at_b) = (a.scrape().await, b.scrape().await);
+
+    // Assert: the outcome is in the record, counted once for its rule, and the event was
+    // counted as not decided when it came (as without the store).
+    assert!(
+        counted,
+        "the early outcome was never counted:\n{at_a}\n{at_b}"
+    );
+    let seen: Vec<&str> = served["outcomes"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{served}"))
+        .iter()
+        .map(|o| o["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(seen, ["accepted"], "{served}");
+    assert_eq!(served["rule"], "chat-inline", "{served}");
+    assert_eq!(
+        record_at(a, n).await,
+        served,
+        "every replica serves the same record"
+    );
+    assert_eq!(
+        fleet(&[&at_a, &at_b], &outcomes_series("chat-inline", "accepted")),
+        n as f64,
+        "each Reservation's acceptance once, fleet-wide:\n{at_a}\n{at_b}"
+    );
+    assert_eq!(fleet(&[&at_a, &at_b], not_decided), 1.0, "{at_a}\n{at_b}");
+    assert_eq!(
+        fleet(
+            &[&at_a, &at_b],
+            "assignment_router_events_unmatched_total{reason=\"duplicate\"}"
+        ),
+        1.0,
+        "the event that came again:\n{at_a}\n{at_b}"
+    );
+    let waiting = pg
+        .query_scalar::<i64>("SELECT count(*) FROM assignment_router_early_outcomes")
+        .await;
+    assert_eq!(waiting, 0, "the early outcome is still waiting");
+}
+
+#[tokio::test]
 async fn an_event_heard_by_another_replica_ends_the_update_retrying_here() {
     // Arrange: Twilio fails, so replica A retries each update it decides.
     let Some(pg) = Postgres::start().await else {

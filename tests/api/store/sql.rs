@@ -9,7 +9,7 @@ use assignment_router::decisions::record::rfc3339_ms;
 use assignment_router::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
 use assignment_router::outbox::ends::{Ends, WRITE_FOR};
 use assignment_router::store::SharedStore;
-use assignment_router::store::decisions::{OutcomeTie, StoredRecord};
+use assignment_router::store::decisions::{EARLY_OUTCOMES_KEPT, LateTie, OutcomeTie, StoredRecord};
 use assignment_router::store::updates::{Ended, NewUpdate};
 use assignment_router::telemetry::metrics::Metrics;
 use secrecy::SecretString;
@@ -319,6 +319,150 @@ async fn an_outcome_for_a_reservation_no_replica_decided_is_not_decided() {
 
     // Assert
     assert_eq!(tie, OutcomeTie::NotDecided);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_outcome_that_comes_before_its_record_is_added_to_it_once_when_it_comes() {
+    let Some((postgres, store, metrics)) = store().await else {
+        return;
+    };
+    let other = SharedStore::open(
+        &SecretString::from(postgres.url()),
+        4,
+        0,
+        Handle::current(),
+        metrics,
+    )
+    .expect("the same URL again");
+    // Arrange: `accepted` comes twice, and `completed` once, before the record.
+    let sid = unique("WR");
+    let decided = SystemTime::UNIX_EPOCH + Duration::from_millis(millis(SystemTime::now()) as u64);
+    let accepted_at = decided + Duration::from_millis(40);
+    let completed_at = decided + Duration::from_millis(75);
+    let before = [
+        store
+            .record_outcome(&sid, Outcome::Accepted, accepted_at)
+            .await
+            .unwrap(),
+        store
+            .record_outcome(
+                &sid,
+                Outcome::Accepted,
+                accepted_at + Duration::from_millis(5),
+            )
+            .await
+            .unwrap(),
+        store
+            .record_outcome(&sid, Outcome::Completed, completed_at)
+            .await
+            .unwrap(),
+    ];
+    let nothing_yet = store.apply_early_outcomes().await.unwrap();
+    store
+        .insert_decisions(encoded(vec![record(
+            &sid,
+            &unique("WT"),
+            "inline",
+            decided,
+        )]))
+        .await
+        .unwrap();
+
+    // Act: two replicas add them at once.
+    let (one, two) = tokio::join!(store.apply_early_outcomes(), other.apply_early_outcomes());
+    let again = store.apply_early_outcomes().await.unwrap();
+    let after = store
+        .record_outcome(
+            &sid,
+            Outcome::Accepted,
+            accepted_at + Duration::from_secs(1),
+        )
+        .await
+        .unwrap();
+
+    // Assert
+    assert!(
+        before.iter().all(|tie| *tie == OutcomeTie::NotDecided),
+        "{before:?}"
+    );
+    assert!(nothing_yet.is_empty(), "{nothing_yet:?}");
+    let mut added: Vec<LateTie> = one.unwrap().into_iter().chain(two.unwrap()).collect();
+    added.sort_by_key(|tie| tie.after);
+    assert_eq!(
+        added,
+        vec![
+            LateTie {
+                rule: "vip".to_owned(),
+                outcome: Outcome::Accepted,
+                after: Duration::from_millis(40),
+            },
+            LateTie {
+                rule: "vip".to_owned(),
+                outcome: Outcome::Completed,
+                after: Duration::from_millis(75),
+            },
+        ]
+    );
+    assert!(again.is_empty(), "{again:?}");
+    assert_eq!(
+        after,
+        OutcomeTie::Duplicate {
+            rule: "vip".to_owned()
+        }
+    );
+    let read = store.decision(&sid).await.unwrap().unwrap();
+    assert_eq!(
+        read.outcomes,
+        vec![
+            OutcomeRecord {
+                outcome: "accepted".to_owned(),
+                at: rfc3339_ms(accepted_at),
+                after_ms: 40,
+            },
+            OutcomeRecord {
+                outcome: "completed".to_owned(),
+                at: rfc3339_ms(completed_at),
+                after_ms: 75,
+            },
+        ]
+    );
+    let waiting = postgres
+        .query_scalar::<i64>(&format!(
+            "SELECT count(*) FROM assignment_router_early_outcomes WHERE reservation_sid = '{sid}'"
+        ))
+        .await;
+    assert_eq!(waiting, 0);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_early_outcome_that_meets_no_record_is_deleted_once_its_wait_is_over() {
+    let Some((postgres, store, _)) = store().await else {
+        return;
+    };
+    // Arrange: one event of a Reservation never decided came longer ago than the wait, one
+    // just now.
+    let (old, recent) = (unique("WR"), unique("WR"));
+    let long_ago = SystemTime::now() - EARLY_OUTCOMES_KEPT - Duration::from_secs(5);
+    for (sid, at) in [(&old, long_ago), (&recent, SystemTime::now())] {
+        let tie = store
+            .record_outcome(sid, Outcome::Accepted, at)
+            .await
+            .unwrap();
+        assert_eq!(tie, OutcomeTie::NotDecided);
+    }
+
+    // Act
+    let added = store.apply_early_outcomes().await.unwrap();
+
+    // Assert
+    assert!(added.is_empty(), "{added:?}");
+    let waiting = |sid: &str| {
+        format!(
+            "SELECT count(*) FROM assignment_router_early_outcomes WHERE reservation_sid = '{sid}'"
+        )
+    };
+    assert_eq!(postgres.query_scalar::<i64>(&waiting(&old)).await, 0);
+    assert_eq!(postgres.query_scalar::<i64>(&waiting(&recent)).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
