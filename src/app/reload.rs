@@ -28,15 +28,28 @@ pub async fn run(state: Arc<AppState>, mut hangups: Signal, mut watch: Option<Wa
                 if hangup.is_none() {
                     return;
                 }
-                reload(&state, watch.as_mut());
+                reload(&state, watch.as_mut(), "SIGHUP".to_owned());
             }
             () = next_poll(polls.as_mut()) => {
-                if watch.as_mut().is_some_and(Watch::poll) {
-                    reload(&state, watch.as_mut());
+                if let Some(watched) = watch.as_mut()
+                    && watched.poll()
+                {
+                    let trigger = changed(watched);
+                    reload(&state, watch.as_mut(), trigger);
                 }
             }
         }
     }
+}
+
+/// What a reload the watch starts is for, as its log lines say it: the files that changed.
+fn changed(watch: &Watch) -> String {
+    let files: Vec<String> = watch
+        .changed()
+        .iter()
+        .map(|path| path.display().to_string())
+        .collect();
+    format!("changed on disk: {}", files.join(", "))
 }
 
 /// The next tick, or never when nothing is watched.
@@ -52,18 +65,20 @@ async fn next_poll(polls: Option<&mut Interval>) {
 /// Re-reads the rules. Rules that load are in force at once; otherwise the rules in force
 /// stay, and every problem is logged. Either way the watch, if any, then follows what was
 /// read: the files of the rules now in force, as they were when the read began.
-fn reload(state: &AppState, watch: Option<&mut Watch>) {
+fn reload(state: &AppState, watch: Option<&mut Watch>, trigger: String) {
     let before = watch.as_deref().map(Watch::snapshot);
     let file = state.rules_path.display().to_string();
     match state.reload_rules() {
         Ok(rules) => RulesReloaded {
             file: &file,
+            trigger: &trigger,
             rules,
             series: &super::rule_series(&state.rules.load()),
         }
         .emit(&state.metrics),
         Err(error) => RulesNotReloaded {
             file: &file,
+            trigger: &trigger,
             problems: &error.problems,
         }
         .emit(&state.metrics),

@@ -122,6 +122,17 @@ impl Watch {
         self.seen = now;
         settled && self.seen != self.read
     }
+
+    /// The watched paths that differ now (as of the last poll) from what was last read: what
+    /// a reload the watch starts says it was for.
+    pub fn changed(&self) -> Vec<&Path> {
+        self.seen
+            .0
+            .iter()
+            .filter(|(path, fingerprint)| self.read.of(path) != Some(fingerprint))
+            .map(|(path, _)| path.as_path())
+            .collect()
+    }
 }
 
 /// What to watch for the rules in force: the rules file, then the list and map files its

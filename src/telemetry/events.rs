@@ -364,6 +364,8 @@ impl LogLinesLost {
 #[derive(Debug)]
 pub struct RulesReloaded<'a> {
     pub file: &'a str,
+    /// What started it: `SIGHUP`, or the files the watch saw change.
+    pub trigger: &'a str,
     /// Rules in force, the default included.
     pub rules: usize,
     /// Their series: those of new rules appear at 0, those of rules gone are dropped.
@@ -375,7 +377,12 @@ impl RulesReloaded<'_> {
         metrics.rules_loaded(self.rules);
         metrics.follow_rules(self.series);
         metrics.reload("success");
-        tracing::info!(file = %self.file, rules = self.rules, "rules reloaded");
+        tracing::info!(
+            file = %self.file,
+            trigger = %self.trigger,
+            rules = self.rules,
+            "rules reloaded"
+        );
     }
 }
 
@@ -383,6 +390,8 @@ impl RulesReloaded<'_> {
 #[derive(Debug)]
 pub struct RulesNotReloaded<'a, P> {
     pub file: &'a str,
+    /// What started it, as for [`RulesReloaded`].
+    pub trigger: &'a str,
     pub problems: &'a [P],
 }
 
@@ -394,6 +403,7 @@ impl<P: Display> RulesNotReloaded<'_, P> {
         }
         tracing::error!(
             file = %self.file,
+            trigger = %self.trigger,
             problems = self.problems.len(),
             "rules not reloaded: the rules in force stay"
         );

@@ -637,7 +637,10 @@ async fn the_start_and_a_reload_of_the_same_file_count_its_rules_the_same_way() 
         if let Ok(line) = running.lines.recv_timeout(Duration::from_millis(200)) {
             let entry: Value = serde_json::from_str(&line).unwrap();
             if entry["fields"]["message"] == "rules reloaded" {
-                reloaded = Some(entry["fields"]["rules"].clone());
+                reloaded = Some((
+                    entry["fields"]["rules"].clone(),
+                    entry["fields"]["trigger"].clone(),
+                ));
             }
         }
     }
@@ -650,7 +653,7 @@ async fn the_start_and_a_reload_of_the_same_file_count_its_rules_the_same_way() 
         .find(|entry| entry["fields"]["message"] == "rules loaded")
         .map(|entry| entry["fields"]["rules"].clone());
     assert_eq!(loaded, Some(json!(2)), "{stdout}");
-    assert_eq!(reloaded, Some(json!(2)));
+    assert_eq!(reloaded, Some((json!(2), json!("SIGHUP"))));
     assert_eq!(ready, "ready: 1 rule and a default\n");
     let mut check = command_for(&rules_file, &[]);
     check.arg("check");

@@ -224,6 +224,10 @@ async fn a_rules_file_rewritten_in_place_answers_within_two_seconds() {
         .unwrap();
     assert_eq!(reloaded["fields"]["file"], rules_file.display().to_string());
     assert_eq!(reloaded["fields"]["rules"], 1);
+    assert_eq!(
+        reloaded["fields"]["trigger"],
+        format!("changed on disk: {}", rules_file.display())
+    );
 }
 
 #[tokio::test]

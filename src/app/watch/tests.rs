@@ -42,6 +42,20 @@ fn a_file_rewritten_in_place_asks_for_one_reload_once_it_holds_still() {
 }
 
 #[test]
+fn the_reload_a_change_asks_for_names_the_files_that_changed_and_no_other() {
+    let dir = folder("names");
+    let (rules, list) = (dir.join("rules.toml"), dir.join("vip_numbers.txt"));
+    std::fs::write(&rules, "[default]\ninstruction = \"accept\"\n").unwrap();
+    std::fs::write(&list, "+15005550006\n").unwrap();
+    let mut watch = watching(&[rules.clone(), list.clone()]);
+    let before = watch.changed();
+    assert!(before.is_empty(), "{before:?}");
+    std::fs::write(&list, "+15005550006\n+15005550007\n").unwrap();
+    assert_eq!(polls(&mut watch, 2), [false, true]);
+    assert_eq!(watch.changed(), [list.as_path()]);
+}
+
+#[test]
 fn changes_poll_after_poll_wait_until_they_stop() {
     let dir = folder("burst");
     let rules = dir.join("rules.toml");

@@ -251,19 +251,23 @@ fn a_reload_sets_the_rules_gauge_and_counts_its_outcome() {
     let (lines, metrics) = capture(|metrics| {
         RulesReloaded {
             file: "rules.toml",
+            trigger: "SIGHUP",
             rules: 4,
             series: &[],
         }
         .emit(metrics);
         RulesNotReloaded {
             file: "rules.toml",
+            trigger: "changed on disk: rules.toml",
             problems: &["rule `a`: field `when`: oops", "rule `b`: unknown field"],
         }
         .emit(metrics);
     });
     assert_eq!(lines.len(), 4, "{lines:?}");
     assert_eq!(lines[0]["fields"]["message"], "rules reloaded");
+    assert_eq!(lines[0]["fields"]["trigger"], "SIGHUP");
     assert_eq!(lines[3]["fields"]["problems"], 2);
+    assert_eq!(lines[3]["fields"]["trigger"], "changed on disk: rules.toml");
     assert!(
         metrics.contains("assignment_router_rules_loaded 4"),
         "{metrics}"
