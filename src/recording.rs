@@ -18,8 +18,8 @@ use crate::decisions::mask::Mask;
 use crate::decisions::record::rfc3339_ms;
 use crate::decisions::{DecisionRecord, Outcome, UpdateRecord};
 use crate::runtime::{self, RECORDER_NICENESS};
-use crate::store::SharedStore;
-use crate::store::decisions::{OutcomeTie, StoredRecord};
+use crate::store::decisions::{OutcomeTie, RecordBatch, StoredRecord};
+use crate::store::{SharedStore, StoreError};
 use crate::telemetry::events::RecordsDropped;
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::throttle::Throttle;
@@ -56,6 +56,12 @@ const BATCH: usize = 256;
 const GATHER: Duration = Duration::from_millis(100);
 /// Records waiting for the store's writer, at most.
 const STORE_WAITING: usize = 16_384;
+/// How long the store's writer keeps trying a batch the store failed to take, and how long it
+/// waits between tries. Past this the batch's records are kept in memory only, counted and
+/// logged; the records behind it wait in the queue meanwhile (their bound, `STORE_WAITING`,
+/// is several seconds of a busy contact center's decisions).
+const WRITE_FOR: Duration = Duration::from_secs(5);
+const RETRY_AFTER: Duration = Duration::from_millis(250);
 /// How long a lookup waits for the shared store before answering from memory.
 const LOOKUP_WAIT: Duration = Duration::from_secs(2);
 /// Records dropped are logged at most this often at each place they are dropped.
@@ -340,7 +346,7 @@ async fn write(
             }
         }
         let count = batch.len();
-        match store.insert_decisions(std::mem::take(&mut batch)).await {
+        match write_batch(&store, RecordBatch::new(std::mem::take(&mut batch))).await {
             // Events that came before these records wait in the store for them.
             Ok(_) => {
                 if let Err(error) = apply_early_outcomes(&store, &metrics).await
@@ -365,13 +371,28 @@ async fn write(
     }
 }
 
+/// Writes one batch of records, trying again for a while when the store fails: a store that
+/// restarts, fails over, or has no free connection for a moment (two replicas flat out) then
+/// loses none. Records that come meanwhile wait in the queue.
+async fn write_batch(store: &SharedStore, batch: RecordBatch) -> Result<u64, StoreError> {
+    let until = Instant::now() + WRITE_FOR;
+    loop {
+        match store.write_decisions(&batch).await {
+            Err(_) if Instant::now() + RETRY_AFTER < until => {
+                tokio::time::sleep(RETRY_AFTER).await;
+            }
+            result => return result,
+        }
+    }
+}
+
 /// Adds the outcomes that came before their records to the records now in the shared store,
 /// and counts each for the rule that decided it (once fleet-wide: the store hands each to one
 /// replica). The event was counted `not_decided` when it came, as in memory.
 pub async fn apply_early_outcomes(
     store: &SharedStore,
     metrics: &Metrics,
-) -> Result<(), crate::store::StoreError> {
+) -> Result<(), StoreError> {
     for late in store.apply_early_outcomes().await? {
         metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
     }

@@ -6,6 +6,7 @@
 //! TaskRouter delivers it; its update is read from the outbox, where the deliverers keep it.
 //! Every statement is one round trip.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use sqlx::Row;
@@ -72,26 +73,62 @@ impl StoredRecord {
     }
 }
 
+/// Records to write in one statement, as its arrays: built once, and shared by the tries of a
+/// batch that has to be written again (cheap to clone).
+#[derive(Debug, Clone)]
+pub struct RecordBatch(Arc<Columns>);
+
+#[derive(Debug)]
+struct Columns {
+    reservation_sids: Vec<String>,
+    task_sids: Vec<String>,
+    rules: Vec<String>,
+    decided_at: Vec<f64>,
+    bodies: Vec<String>,
+}
+
+impl RecordBatch {
+    pub fn new(records: Vec<StoredRecord>) -> Self {
+        let mut columns = Columns {
+            reservation_sids: Vec::with_capacity(records.len()),
+            task_sids: Vec::with_capacity(records.len()),
+            rules: Vec::with_capacity(records.len()),
+            decided_at: Vec::with_capacity(records.len()),
+            bodies: Vec::with_capacity(records.len()),
+        };
+        for record in records {
+            columns.reservation_sids.push(record.reservation_sid);
+            columns.task_sids.push(record.task_sid);
+            columns.rules.push(record.rule);
+            columns.decided_at.push(record.decided_at);
+            columns.bodies.push(record.body);
+        }
+        Self(Arc::new(columns))
+    }
+
+    pub fn len(&self) -> usize {
+        self.0.reservation_sids.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+}
+
 impl SharedStore {
     /// Writes `records` (encoded by the recorder's thread, at its low priority, rather than
     /// on the store's), in one statement, and returns how many were new. A Reservation
     /// already recorded keeps its first record: that is the decision that was answered.
     pub async fn insert_decisions(&self, records: Vec<StoredRecord>) -> Result<u64, StoreError> {
-        if records.is_empty() {
+        self.write_decisions(&RecordBatch::new(records)).await
+    }
+
+    /// [`Self::insert_decisions`], for a batch that may be tried again.
+    pub async fn write_decisions(&self, batch: &RecordBatch) -> Result<u64, StoreError> {
+        if batch.is_empty() {
             return Ok(0);
         }
-        let mut reservation_sids = Vec::with_capacity(records.len());
-        let mut task_sids = Vec::with_capacity(records.len());
-        let mut rules = Vec::with_capacity(records.len());
-        let mut decided_at = Vec::with_capacity(records.len());
-        let mut bodies = Vec::with_capacity(records.len());
-        for record in records {
-            reservation_sids.push(record.reservation_sid);
-            task_sids.push(record.task_sid);
-            rules.push(record.rule);
-            decided_at.push(record.decided_at);
-            bodies.push(record.body);
-        }
+        let batch = batch.0.clone();
         self.run("record", "write decision records", move |pool| async move {
             let insert = sqlx::query(
                 "INSERT INTO assignment_router_decisions
@@ -102,11 +139,11 @@ impl SharedStore {
                       WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
                      ON CONFLICT (reservation_sid) DO NOTHING",
             )
-            .bind(reservation_sids)
-            .bind(task_sids)
-            .bind(rules)
-            .bind(decided_at)
-            .bind(bodies)
+            .bind(&batch.reservation_sids)
+            .bind(&batch.task_sids)
+            .bind(&batch.rules)
+            .bind(&batch.decided_at)
+            .bind(&batch.bodies)
             // A record is kept in this replica's memory as well, so a crash of the server that
             // loses the last moment's records loses nothing the answer depended on: its commit
             // need not wait for the disk (`store::updates` says how), and adds no flush of its

@@ -2,7 +2,7 @@
 //! replica that made it, an outcome counts once fleet-wide whichever replicas hear it, and an
 //! event heard by one replica ends the update another is retrying.
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
@@ -153,6 +153,51 @@ async fn the_records_of_the_last_answers_before_sigterm_reach_the_store() {
         !stdout.contains("stopping before every decision record"),
         "{stdout}"
     );
+}
+
+#[tokio::test]
+async fn the_records_of_answers_given_while_the_store_restarts_reach_it_once_it_is_back() {
+    // Arrange: records reach the store.
+    let Some(mut pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let mut replica = start(replica(&pg, &twilio, &[]));
+    assert_eq!(post_inline(&replica, 0).await.status, 200);
+    assert!(
+        wait_for_rows(&pg, 0..1).await,
+        "the first record has no row"
+    );
+
+    // Act: the store restarts (a failover, an upgrade) while callbacks are answered.
+    pg.stop();
+    let stopped = Instant::now();
+    for n in 1..11 {
+        assert_eq!(post_inline(&replica, n).await.status, 200);
+    }
+    pg.start_again().await;
+    let down_for = stopped.elapsed();
+    let stored = wait_for_rows(&pg, 1..11).await;
+    let scrape = replica.scrape().await;
+    replica.terminate();
+
+    // Assert
+    let (stdout, _) = replica.transcript();
+    assert!(
+        stored,
+        "records answered while the store was down for {down_for:?} never reached it: {} of 10",
+        pg.query_scalar::<i64>(&format!(
+            "SELECT count(*) FROM assignment_router_decisions WHERE reservation_sid IN ({})",
+            sql_list(1..11)
+        ))
+        .await
+    );
+    assert_eq!(
+        scrape.value::<f64>("assignment_router_decision_records_dropped_total"),
+        0.0,
+        "{scrape}"
+    );
+    assert!(!stdout.contains("decision records not kept"), "{stdout}");
 }
 
 #[tokio::test]
