@@ -283,7 +283,7 @@ impl Outbox {
                 // The records' writer adds early outcomes after each batch; this finds those
                 // whose event and record crossed, and ages out the rest, when no batch comes.
                 if let Err(error) =
-                    recording::apply_early_outcomes(&self.store, &self.metrics).await
+                    recording::apply_early_outcomes(&self.store, &self.metrics, None).await
                 {
                     self.failed(&error);
                 }

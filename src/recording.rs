@@ -346,10 +346,11 @@ async fn write(
             }
         }
         let count = batch.len();
-        match write_batch(&store, RecordBatch::new(std::mem::take(&mut batch))).await {
+        let records = RecordBatch::new(std::mem::take(&mut batch));
+        match write_batch(&store, &records).await {
             // Events that came before these records wait in the store for them.
             Ok(_) => {
-                if let Err(error) = apply_early_outcomes(&store, &metrics).await
+                if let Err(error) = apply_early_outcomes(&store, &metrics, Some(&records)).await
                     && dropped.allows()
                 {
                     tracing::warn!(
@@ -374,10 +375,10 @@ async fn write(
 /// Writes one batch of records, trying again for a while when the store fails: a store that
 /// restarts, fails over, or has no free connection for a moment (two replicas flat out) then
 /// loses none. Records that come meanwhile wait in the queue.
-async fn write_batch(store: &SharedStore, batch: RecordBatch) -> Result<u64, StoreError> {
+async fn write_batch(store: &SharedStore, batch: &RecordBatch) -> Result<u64, StoreError> {
     let until = Instant::now() + WRITE_FOR;
     loop {
-        match store.write_decisions(&batch).await {
+        match store.write_decisions(batch).await {
             Err(_) if Instant::now() + RETRY_AFTER < until => {
                 tokio::time::sleep(RETRY_AFTER).await;
             }
@@ -386,14 +387,16 @@ async fn write_batch(store: &SharedStore, batch: RecordBatch) -> Result<u64, Sto
     }
 }
 
-/// Adds the outcomes that came before their records to the records now in the shared store,
-/// and counts each for the rule that decided it (once fleet-wide: the store hands each to one
+/// Adds the outcomes that came before their records to the records now in the shared store
+/// (those of `batch`, or any recent ones: see [`SharedStore::apply_early_outcomes`]), and
+/// counts each for the rule that decided it (once fleet-wide: the store hands each to one
 /// replica). The event was counted `not_decided` when it came, as in memory.
 pub async fn apply_early_outcomes(
     store: &SharedStore,
     metrics: &Metrics,
+    batch: Option<&RecordBatch>,
 ) -> Result<(), StoreError> {
-    for late in store.apply_early_outcomes().await? {
+    for late in store.apply_early_outcomes(batch).await? {
         metrics.reservation_outcome(&Arc::new(late.rule), late.outcome.label(), late.after);
     }
     Ok(())

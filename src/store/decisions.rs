@@ -38,6 +38,70 @@ pub enum OutcomeTie {
 /// Workflows) wait as long and are then deleted.
 pub const EARLY_OUTCOMES_KEPT: Duration = Duration::from_secs(600);
 
+/// How far back the outbox's periodic run looks for kept outcomes whose record has come. An
+/// outcome is left there only when its event's statement and its record's insert overlapped,
+/// and the run comes every few seconds.
+pub const STRANDED_WITHIN: Duration = Duration::from_secs(120);
+
+/// What [`SharedStore::apply_early_outcomes`] does with the kept outcomes it takes (`taken`):
+/// adds them to their records, against each row as it is when updated (an event counted
+/// meanwhile is there then), so an outcome a record has already is not added again; and
+/// returns each record's rule with the outcomes added.
+macro_rules! apply_taken {
+    () => {
+        "), found AS (
+             SELECT t.reservation_sid,
+                    jsonb_agg(jsonb_build_object(
+                        'outcome', t.outcome,
+                        'at', t.at,
+                        'after_ms', greatest(0, floor(
+                            (extract(epoch FROM t.arrived_at) -
+                             extract(epoch FROM d.decided_at)) * 1000))::bigint)
+                        ORDER BY t.arrived_at) AS outcomes
+               FROM taken AS t
+               JOIN assignment_router_decisions AS d ON d.reservation_sid = t.reservation_sid
+              GROUP BY t.reservation_sid
+         )
+         UPDATE assignment_router_decisions AS d
+            SET outcomes = d.outcomes || coalesce(
+                    (SELECT jsonb_agg(o.value ORDER BY o.ordinality)
+                       FROM jsonb_array_elements(found.outcomes) WITH ORDINALITY AS o
+                      WHERE NOT d.outcomes @> jsonb_build_array(
+                                jsonb_build_object('outcome', o.value -> 'outcome'))),
+                    '[]'::jsonb)
+           FROM found
+          WHERE d.reservation_sid = found.reservation_sid
+      RETURNING d.rule,
+                (SELECT coalesce(jsonb_agg(o.value), '[]'::jsonb)
+                   FROM jsonb_array_elements(found.outcomes) AS o
+                  WHERE d.outcomes @> jsonb_build_array(o.value))::text AS added"
+    };
+}
+
+/// The kept outcomes of a batch's Reservations (`$1`), by the primary key.
+const APPLY_FOR_BATCH: &str = concat!(
+    "WITH taken AS (
+         DELETE FROM assignment_router_early_outcomes AS e
+          WHERE e.reservation_sid = ANY($1)
+            AND EXISTS (SELECT 1 FROM assignment_router_decisions AS d
+                         WHERE d.reservation_sid = e.reservation_sid)
+      RETURNING e.reservation_sid, e.outcome, e.at, e.arrived_at",
+    apply_taken!()
+);
+
+/// The kept outcomes of the last `$1` seconds whose record has come, and those older than
+/// `$2` seconds, which are deleted (found by `arrived_at`'s index, both).
+const APPLY_RECENT_AND_AGE_OUT: &str = concat!(
+    "WITH taken AS (
+         DELETE FROM assignment_router_early_outcomes AS e
+          WHERE (e.arrived_at > now() - make_interval(secs => $1)
+                 AND EXISTS (SELECT 1 FROM assignment_router_decisions AS d
+                              WHERE d.reservation_sid = e.reservation_sid))
+             OR e.arrived_at < now() - make_interval(secs => $2)
+      RETURNING e.reservation_sid, e.outcome, e.at, e.arrived_at",
+    apply_taken!()
+);
+
 /// An outcome that waited for its record, now added to it: to be counted for `rule`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct LateTie {
@@ -219,62 +283,33 @@ impl SharedStore {
     }
 
     /// Moves the outcomes that came before their records into the records that have come
-    /// since, each outcome once, and deletes those older than [`EARLY_OUTCOMES_KEPT`] that
-    /// found none. Returns what was added, for the caller to count: of two replicas doing
-    /// this at once, each outcome is added (and returned) by one.
+    /// since, each outcome once. Returns what was added, for the caller to count: of two
+    /// replicas doing this at once, each outcome is added (and returned) by one.
     ///
-    /// Run after each batch of records is written, and now and then by the outbox: an event
-    /// whose statement overlapped its record's insert keeps its outcome here, seen by neither,
-    /// and the next run finds them both.
-    pub async fn apply_early_outcomes(&self) -> Result<Vec<LateTie>, StoreError> {
-        let kept = EARLY_OUTCOMES_KEPT.as_secs_f64();
+    /// With `batch`, for its Reservations only: run after each batch of records is written.
+    /// Without, for the outcomes kept in the last [`STRANDED_WITHIN`], and those older than
+    /// [`EARLY_OUTCOMES_KEPT`] that found no record are deleted: run now and then by the
+    /// outbox, for an event whose statement overlapped its record's insert (its outcome is
+    /// kept, seen by neither) and for the events of Reservations no replica decided. Either
+    /// way the kept outcomes are found by index: the table may hold ten minutes of another
+    /// Workflow's events, and a scan of it after every batch would cost the server.
+    pub async fn apply_early_outcomes(
+        &self,
+        batch: Option<&RecordBatch>,
+    ) -> Result<Vec<LateTie>, StoreError> {
+        let batch = batch.map(|batch| batch.0.clone());
         let rows = self
             .run(
                 "outcome",
                 "add early outcomes to their records",
                 move |pool| async move {
-                    let rows = sqlx::query(
-                        "WITH taken AS (
-                             DELETE FROM assignment_router_early_outcomes AS e
-                              WHERE EXISTS (SELECT 1 FROM assignment_router_decisions AS d
-                                             WHERE d.reservation_sid = e.reservation_sid)
-                                 OR e.arrived_at < now() - make_interval(secs => $1)
-                          RETURNING e.reservation_sid, e.outcome, e.at, e.arrived_at
-                         ), found AS (
-                             SELECT t.reservation_sid,
-                                    jsonb_agg(jsonb_build_object(
-                                        'outcome', t.outcome,
-                                        'at', t.at,
-                                        'after_ms', greatest(0, floor(
-                                            (extract(epoch FROM t.arrived_at) -
-                                             extract(epoch FROM d.decided_at)) * 1000))::bigint)
-                                        ORDER BY t.arrived_at) AS outcomes
-                               FROM taken AS t
-                               JOIN assignment_router_decisions AS d
-                                    ON d.reservation_sid = t.reservation_sid
-                              GROUP BY t.reservation_sid
-                         )
-                         UPDATE assignment_router_decisions AS d
-                            -- Against the row as it is when updated (an event counted meanwhile
-                            -- is there then): an outcome it has already is not added again.
-                            SET outcomes = d.outcomes || coalesce(
-                                    (SELECT jsonb_agg(o.value ORDER BY o.ordinality)
-                                       FROM jsonb_array_elements(found.outcomes)
-                                            WITH ORDINALITY AS o
-                                      WHERE NOT d.outcomes @> jsonb_build_array(
-                                                jsonb_build_object('outcome', o.value -> 'outcome'))),
-                                    '[]'::jsonb)
-                           FROM found
-                          WHERE d.reservation_sid = found.reservation_sid
-                      RETURNING d.rule,
-                                (SELECT coalesce(jsonb_agg(o.value), '[]'::jsonb)
-                                   FROM jsonb_array_elements(found.outcomes) AS o
-                                  WHERE d.outcomes @> jsonb_build_array(o.value))::text
-                                    AS added",
-                    )
-                    .bind(kept)
-                    .fetch_all(&pool)
-                    .await?;
+                    let query = match &batch {
+                        Some(batch) => sqlx::query(APPLY_FOR_BATCH).bind(&batch.reservation_sids),
+                        None => sqlx::query(APPLY_RECENT_AND_AGE_OUT)
+                            .bind(STRANDED_WITHIN.as_secs_f64())
+                            .bind(EARLY_OUTCOMES_KEPT.as_secs_f64()),
+                    };
+                    let rows = query.fetch_all(&pool).await?;
                     rows.iter()
                         .map(|row| Ok((row.try_get("rule")?, row.try_get("added")?)))
                         .collect::<Result<Vec<(String, String)>, sqlx::Error>>()

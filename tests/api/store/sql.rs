@@ -9,7 +9,9 @@ use assignment_router::decisions::record::rfc3339_ms;
 use assignment_router::decisions::{DecisionRecord, Outcome, OutcomeRecord, UpdateRecord};
 use assignment_router::outbox::ends::{Ends, WRITE_FOR};
 use assignment_router::store::SharedStore;
-use assignment_router::store::decisions::{EARLY_OUTCOMES_KEPT, LateTie, OutcomeTie, StoredRecord};
+use assignment_router::store::decisions::{
+    EARLY_OUTCOMES_KEPT, LateTie, OutcomeTie, RecordBatch, StoredRecord,
+};
 use assignment_router::store::updates::{Ended, NewUpdate};
 use assignment_router::telemetry::metrics::Metrics;
 use secrecy::SecretString;
@@ -357,20 +359,39 @@ async fn an_outcome_that_comes_before_its_record_is_added_to_it_once_when_it_com
             .await
             .unwrap(),
     ];
-    let nothing_yet = store.apply_early_outcomes().await.unwrap();
+    // Another Reservation's outcome, kept too, whose record is not in the batch.
+    let stranded = unique("WR");
+    store
+        .record_outcome(&stranded, Outcome::Rejected, accepted_at)
+        .await
+        .unwrap();
+    let nothing_yet = store.apply_early_outcomes(None).await.unwrap();
+    let batch = RecordBatch::new(encoded(vec![record(
+        &sid,
+        &unique("WT"),
+        "inline",
+        decided,
+    )]));
+    store.write_decisions(&batch).await.unwrap();
+
+    // Act: two replicas add the batch's at once.
+    let (one, two) = tokio::join!(
+        store.apply_early_outcomes(Some(&batch)),
+        other.apply_early_outcomes(Some(&batch))
+    );
+    let again = store.apply_early_outcomes(Some(&batch)).await.unwrap();
+    // The other record comes by another way (its event's statement overlapped its insert):
+    // the periodic run finds it.
     store
         .insert_decisions(encoded(vec![record(
-            &sid,
+            &stranded,
             &unique("WT"),
             "inline",
             decided,
         )]))
         .await
         .unwrap();
-
-    // Act: two replicas add them at once.
-    let (one, two) = tokio::join!(store.apply_early_outcomes(), other.apply_early_outcomes());
-    let again = store.apply_early_outcomes().await.unwrap();
+    let periodic = store.apply_early_outcomes(None).await.unwrap();
     let after = store
         .record_outcome(
             &sid,
@@ -404,6 +425,14 @@ async fn an_outcome_that_comes_before_its_record_is_added_to_it_once_when_it_com
         ]
     );
     assert!(again.is_empty(), "{again:?}");
+    assert_eq!(
+        periodic,
+        vec![LateTie {
+            rule: "vip".to_owned(),
+            outcome: Outcome::Rejected,
+            after: Duration::from_millis(40),
+        }]
+    );
     assert_eq!(
         after,
         OutcomeTie::Duplicate {
@@ -452,7 +481,7 @@ async fn an_early_outcome_that_meets_no_record_is_deleted_once_its_wait_is_over(
     }
 
     // Act
-    let added = store.apply_early_outcomes().await.unwrap();
+    let added = store.apply_early_outcomes(None).await.unwrap();
 
     // Assert
     assert!(added.is_empty(), "{added:?}");
