@@ -65,6 +65,15 @@ fn fleet(scrapes: &[&Scrape], series: &str) -> f64 {
         .sum()
 }
 
+/// Events not counted as outcomes, by why.
+const NOT_DECIDED: &str = "assignment_router_events_unmatched_total{reason=\"not_decided\"}";
+const DUPLICATES: &str = "assignment_router_events_unmatched_total{reason=\"duplicate\"}";
+
+/// Two replicas on one store, started together, with these extra settings.
+fn two_replicas(pg: &Postgres, twilio: &Twilio, extra: &[(&str, &str)]) -> Vec<Running> {
+    start_together(vec![replica(pg, twilio, extra), replica(pg, twilio, extra)])
+}
+
 fn outcomes_series(rule: &str, outcome: &str) -> String {
     format!("assignment_router_reservation_outcomes_total{{rule=\"{rule}\",outcome=\"{outcome}\"}}")
 }
@@ -207,10 +216,7 @@ async fn an_outcome_heard_by_every_replica_is_counted_once_fleet_wide() {
         return;
     };
     let twilio = Twilio::start().await;
-    let replicas = start_together(vec![
-        replica(&pg, &twilio, &[EVENTS]),
-        replica(&pg, &twilio, &[EVENTS]),
-    ]);
+    let replicas = two_replicas(&pg, &twilio, &[EVENTS]);
     let (a, b) = (&replicas[0], &replicas[1]);
     post_rest(a, 1).await.assert_rest("the REST callback");
     let inline = post_inline(a, 2).await;
@@ -238,10 +244,9 @@ async fn an_outcome_heard_by_every_replica_is_counted_once_fleet_wide() {
         let completed = reservation_event("reservation.completed", &reservation_sid(n));
         tokio::join!(send_event(a, &completed), send_event(b, &completed));
     }
-    let duplicates = "assignment_router_events_unmatched_total{reason=\"duplicate\"}";
     let counted = wait_until(Duration::from_secs(10), async || {
         let (at_a, at_b) = (a.scrape().await, b.scrape().await);
-        fleet(&[&at_a, &at_b], duplicates) >= 4.0
+        fleet(&[&at_a, &at_b], DUPLICATES) >= 4.0
     })
     .await;
     // Long enough for a late second count to have shown.
@@ -267,12 +272,9 @@ async fn an_outcome_heard_by_every_replica_is_counted_once_fleet_wide() {
             "{rule} {outcome}, fleet-wide:\n{at_a}\n{at_b}"
         );
     }
-    assert_eq!(fleet(&[&at_a, &at_b], duplicates), 4.0);
+    assert_eq!(fleet(&[&at_a, &at_b], DUPLICATES), 4.0);
     assert_eq!(
-        fleet(
-            &[&at_a, &at_b],
-            "assignment_router_events_unmatched_total{reason=\"not_decided\"}"
-        ),
+        fleet(&[&at_a, &at_b], NOT_DECIDED),
         0.0,
         "B knows A's decisions from the store:\n{at_b}"
     );
@@ -305,12 +307,8 @@ async fn an_outcome_that_overtakes_its_record_to_another_replica_is_kept_and_cou
         return;
     };
     let twilio = Twilio::start().await;
-    let replicas = start_together(vec![
-        replica(&pg, &twilio, &[EVENTS]),
-        replica(&pg, &twilio, &[EVENTS]),
-    ]);
+    let replicas = two_replicas(&pg, &twilio, &[EVENTS]);
     let (a, b) = (&replicas[0], &replicas[1]);
-    let not_decided = "assignment_router_events_unmatched_total{reason=\"not_decided\"}";
 
     // Act: A answers inline, and B hears `accepted` at once, before A's records' writer has
     // sent the record (it gathers them for 100 ms). Tried again with another Reservation in
@@ -326,13 +324,13 @@ async fn an_outcome_that_overtakes_its_record_to_another_replica_is_kept_and_cou
         .await;
         let told = wait_until(Duration::from_secs(5), async || {
             let scrape = b.scrape().await;
-            scrape.value::<f64>(not_decided)
+            scrape.value::<f64>(NOT_DECIDED)
                 + scrape.value::<f64>(&outcomes_series("chat-inline", "accepted"))
                 >= n as f64
         })
         .await;
         assert!(told, "B never took the event:\n{}", b.scrape().await);
-        if b.scrape().await.value::<f64>(not_decided) == 1.0 {
+        if b.scrape().await.value::<f64>(NOT_DECIDED) == 1.0 {
             overtaken = Some(n);
             break;
         }
@@ -382,12 +380,9 @@ async fn an_outcome_that_overtakes_its_record_to_another_replica_is_kept_and_cou
         n as f64,
         "each Reservation's acceptance once, fleet-wide:\n{at_a}\n{at_b}"
     );
-    assert_eq!(fleet(&[&at_a, &at_b], not_decided), 1.0, "{at_a}\n{at_b}");
+    assert_eq!(fleet(&[&at_a, &at_b], NOT_DECIDED), 1.0, "{at_a}\n{at_b}");
     assert_eq!(
-        fleet(
-            &[&at_a, &at_b],
-            "assignment_router_events_unmatched_total{reason=\"duplicate\"}"
-        ),
+        fleet(&[&at_a, &at_b], DUPLICATES),
         1.0,
         "the event that came again:\n{at_a}\n{at_b}"
     );
@@ -406,10 +401,7 @@ async fn an_event_heard_by_another_replica_ends_the_update_retrying_here() {
     let twilio = Twilio::start().await;
     twilio.fail_posts();
     let settings = [EVENTS, ("APP_TWILIO__UPDATE_DEADLINE_SECS", "60")];
-    let replicas = start_together(vec![
-        replica(&pg, &twilio, &settings),
-        replica(&pg, &twilio, &settings),
-    ]);
+    let replicas = two_replicas(&pg, &twilio, &settings);
     let (a, b) = (&replicas[0], &replicas[1]);
     // Reservation 1 hears `reservation.canceled`, 2 (afterwards) `task.canceled`: the Task
     // of both, by then 1's has ended already.

@@ -36,6 +36,27 @@ async fn store() -> Option<(Postgres, SharedStore, Arc<Metrics>)> {
     Some((postgres, store, metrics))
 }
 
+/// A second store on the same server, with a pool of its own, as another replica has.
+fn another_pool(postgres: &Postgres, metrics: Arc<Metrics>) -> SharedStore {
+    SharedStore::open(
+        &SecretString::from(postgres.url()),
+        4,
+        0,
+        Handle::current(),
+        metrics,
+    )
+    .expect("the same URL again")
+}
+
+/// How many of Reservation `sid`'s outcomes wait for its record.
+async fn kept_outcomes(postgres: &Postgres, sid: &str) -> i64 {
+    postgres
+        .query_scalar::<i64>(&format!(
+            "SELECT count(*) FROM assignment_router_early_outcomes WHERE reservation_sid = '{sid}'"
+        ))
+        .await
+}
+
 /// A prefix no other test, and no earlier run, uses.
 fn unique(kind: &str) -> String {
     format!("{kind}{:016x}{:016x}", fastrand::u64(..), fastrand::u64(..))
@@ -265,14 +286,7 @@ async fn the_same_event_at_two_replicas_at_once_is_counted_once() {
     let Some((postgres, one, metrics)) = store().await else {
         return;
     };
-    let two = SharedStore::open(
-        &SecretString::from(postgres.url()),
-        4,
-        0,
-        Handle::current(),
-        metrics,
-    )
-    .expect("the same URL again");
+    let two = another_pool(&postgres, metrics);
     // Arrange: two pools, as two replicas have.
     let task = unique("WT");
     let sids: Vec<String> = (0..40).map(|_| unique("WR")).collect();
@@ -328,14 +342,7 @@ async fn an_outcome_that_comes_before_its_record_is_added_to_it_once_when_it_com
     let Some((postgres, store, metrics)) = store().await else {
         return;
     };
-    let other = SharedStore::open(
-        &SecretString::from(postgres.url()),
-        4,
-        0,
-        Handle::current(),
-        metrics,
-    )
-    .expect("the same URL again");
+    let other = another_pool(&postgres, metrics);
     // Arrange: `accepted` comes twice, and `completed` once, before the record.
     let sid = unique("WR");
     let decided = SystemTime::UNIX_EPOCH + Duration::from_millis(millis(SystemTime::now()) as u64);
@@ -455,12 +462,7 @@ async fn an_outcome_that_comes_before_its_record_is_added_to_it_once_when_it_com
             },
         ]
     );
-    let waiting = postgres
-        .query_scalar::<i64>(&format!(
-            "SELECT count(*) FROM assignment_router_early_outcomes WHERE reservation_sid = '{sid}'"
-        ))
-        .await;
-    assert_eq!(waiting, 0);
+    assert_eq!(kept_outcomes(&postgres, &sid).await, 0);
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -485,13 +487,8 @@ async fn an_early_outcome_that_meets_no_record_is_deleted_once_its_wait_is_over(
 
     // Assert
     assert!(added.is_empty(), "{added:?}");
-    let waiting = |sid: &str| {
-        format!(
-            "SELECT count(*) FROM assignment_router_early_outcomes WHERE reservation_sid = '{sid}'"
-        )
-    };
-    assert_eq!(postgres.query_scalar::<i64>(&waiting(&old)).await, 0);
-    assert_eq!(postgres.query_scalar::<i64>(&waiting(&recent)).await, 1);
+    assert_eq!(kept_outcomes(&postgres, &old).await, 0);
+    assert_eq!(kept_outcomes(&postgres, &recent).await, 1);
 }
 
 #[tokio::test(flavor = "multi_thread")]
