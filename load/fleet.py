@@ -15,6 +15,8 @@ Then, in order:
    once they are claimed; the other must land them (after their lease) before their
    deadline;
 3. the store stopped: callbacks are still answered, at once, and delivered from memory;
+   then each is sent again to the other replica (TaskRouter's retry), which checks with
+   Twilio and sends nothing;
 4. the store restarted: new decisions are claimed in it again (duplicates across replicas
    send once), with no replica restarted;
 5. one replica alone, killed with `-9` while holding updates and started again: they land
@@ -62,7 +64,7 @@ class Twilio(http.server.ThreadingHTTPServer):
         self.lock = threading.Lock()
         self.landed = collections.Counter()  # 2xx answers to updates
         self.refused = collections.Counter()  # 503 answers to updates
-        self.fetched = collections.Counter()  # GETs (takeovers reconciling)
+        self.fetched = collections.Counter()  # GETs (checks before sending: takeovers, and updates sent while the store is away)
         self.failing_until = 0.0
 
     def fail_for(self, seconds):
@@ -272,7 +274,7 @@ def main():
               f"GETs before sending: {sum(twilio.fetched[s] for s in sids)}")
         fleet.start(0)
 
-        step("3. the store stopped: 100 callbacks, half to each replica")
+        step("3. the store stopped: 100 callbacks, half to each replica, then each to the other")
         postgres.halt()
         batch = fleet.callbacks(100)
         took = fleet.send_all([(i % 2, callback) for i, callback in enumerate(batch)])
@@ -282,6 +284,12 @@ def main():
         if not wait_until("100 updates landed from memory",
                           lambda: all(twilio.landed[s] for s, _, _ in batch), 20):
             failures.append("store stopped: updates lost")
+        # TaskRouter's retry (or the fallback URL) of each, at the other replica: with no
+        # store to ask, it checks with Twilio and sends nothing (the tally counts a second).
+        fleet.send_all([(1 - i % 2, callback) for i, callback in enumerate(batch)])
+        if not wait_until("the retries checked with Twilio",
+                          lambda: all(twilio.fetched[s] >= 2 for s, _, _ in batch), 20):
+            failures.append("store stopped: a retry at the other replica was not checked")
 
         step("4. the store restarted: 200 callbacks, each to both replicas at once")
         postgres.serve()

@@ -7,7 +7,8 @@
 //!   or restarted) and takes them over (`FOR UPDATE SKIP LOCKED`); the deliverer checks with
 //!   Twilio before sending one again.
 //! - When the store does not answer a claim within 500 ms, the update is sent from memory,
-//!   as with no store at all: routing never waits on the database.
+//!   as with no store at all, once Twilio says the Reservation is still pending: routing
+//!   never waits on the database.
 
 pub mod ends;
 
@@ -191,13 +192,11 @@ impl Outbox {
                 "claim a REST decision",
                 "its schema is not in place yet (the store has not answered since start)",
             ));
-            self.metrics.store_unavailable();
-            return Claim::Unavailable;
+            return self.unavailable(update);
         }
         if !self.healthy.load(Ordering::Acquire) {
             // Already logged when it failed; counted here, one per decision.
-            self.metrics.store_unavailable();
-            return Claim::Unavailable;
+            return self.unavailable(update);
         }
         let sid = update.target.reservation_sid.clone();
         let row = NewUpdate {
@@ -234,7 +233,6 @@ impl Outbox {
                 .timed_out("claim", "claim a REST decision", CLAIM_TIMEOUT),
         };
         self.failed(&error);
-        self.metrics.store_unavailable();
         // This replica sends the update from memory. Should the claim have committed all the
         // same, its row is deleted, so no other replica takes it over; one that escapes this
         // too is only taken over after its lease, and checked with Twilio before it is sent.
@@ -243,6 +241,18 @@ impl Outbox {
         tokio::spawn(async move {
             let _ = store.forget(&sid, &holder).await;
         });
+        self.unavailable(update)
+    }
+
+    /// The update goes from memory, unclaimed: counted, and checked with Twilio before it is
+    /// sent. Without the store no replica knows what another decided, so a duplicate callback
+    /// at a second replica (TaskRouter's retry, or the fallback URL, seconds later) would
+    /// send its update again; the check finds the Reservation accepted by then and sends
+    /// nothing. It costs a `GET` per update, only while the store is away. Two duplicates
+    /// at the same moment can still both find it pending: the store is what orders them.
+    fn unavailable(&self, update: &mut Update) -> Claim {
+        self.metrics.store_unavailable();
+        update.reconcile = true;
         Claim::Unavailable
     }
 

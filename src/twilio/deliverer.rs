@@ -6,8 +6,8 @@
 //! and at most `max_pending` updates wait; every update ends in exactly one log line.
 //!
 //! With a shared store, a [`Journal`] hears of each durable update's failed attempts and of
-//! its end, and an update taken over from another replica is first checked with Twilio
-//! (`reconcile`): one that is no longer pending is not sent again.
+//! its end, and an update taken over from another replica, or decided while the store was
+//! away, is first checked with Twilio (`reconcile`): one that is no longer pending is not sent.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::fmt::Debug;
@@ -48,8 +48,9 @@ pub struct Update {
     pub attempts: u32,
     /// Kept in the shared store: the [`Journal`] hears how it goes.
     pub durable: bool,
-    /// Taken over from a replica that may have sent it: ask Twilio whether the Reservation
-    /// is still pending before sending it again.
+    /// Taken over from a replica that may have sent it, or decided while the shared store
+    /// was away (another replica may have sent it): ask Twilio whether the Reservation is
+    /// still pending before sending it.
     pub reconcile: bool,
 }
 

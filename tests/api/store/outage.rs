@@ -137,6 +137,62 @@ async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_re
 }
 
 #[tokio::test]
+async fn a_retry_at_another_replica_while_the_store_is_away_is_checked_and_not_sent() {
+    // Arrange: two replicas on one store, which then stops.
+    let Some(mut pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let first = start(replica(&pg, &twilio, &[]));
+    let second = start(replica(&pg, &twilio, &[]));
+    post_rest_each(&first, 0..1).await;
+    assert!(twilio.wait_landed(0..1, Duration::from_secs(10)).await);
+    pg.stop();
+
+    // Act: the first replica decides ten Reservations from memory; then TaskRouter's retry
+    // of each reaches the second.
+    post_rest_each(&first, 1..11).await;
+    let landed = twilio.wait_landed(1..11, Duration::from_secs(10)).await;
+    post_rest_each(&second, 1..11).await;
+    let ended = wait_until(Duration::from_secs(10), async || {
+        second.scrape().await.outcomes().moved_on == 10
+    })
+    .await;
+    // Long enough for a POST that should not come to be seen.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let scrape = second.scrape().await;
+
+    // Assert
+    assert!(landed, "{}", twilio.summary());
+    assert!(
+        ended,
+        "the second replica's updates did not end as moved on:\n{scrape}"
+    );
+    let posts: Vec<usize> = (1..11).map(|n| twilio.posts(n)).collect();
+    assert_eq!(
+        posts,
+        vec![1; 10],
+        "a duplicate was sent again:\n{}",
+        twilio.summary()
+    );
+    assert_eq!(
+        twilio.landings_of(0..11),
+        vec![1; 11],
+        "{}",
+        twilio.summary()
+    );
+    let checked: Vec<usize> = (1..11).map(|n| twilio.gets(n)).collect();
+    assert_eq!(
+        checked,
+        vec![2; 10],
+        "each replica checks before sending from memory:\n{}",
+        twilio.summary()
+    );
+    assert_eq!(scrape.outcomes().landed, 0, "{scrape}");
+    assert!(scrape.store_unavailable() >= 10, "{scrape}");
+}
+
+#[tokio::test]
 async fn a_store_that_hangs_costs_a_callback_half_a_second_at_most_and_nothing_twice() {
     // Arrange
     let Some(pg) = Postgres::start().await else {
