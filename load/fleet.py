@@ -17,8 +17,9 @@ Then, in order:
 3. the store stopped: callbacks are still answered, at once, and delivered from memory;
    then each is sent again to the other replica (TaskRouter's retry), which checks with
    Twilio and sends nothing;
-4. the store restarted: new decisions are claimed in it again (duplicates across replicas
-   send once), with no replica restarted;
+4. the store restarted: the updates sent from memory are written to it (so a late retry
+   of each finds it claimed), and new decisions are claimed in it again (duplicates across
+   replicas send once), with no replica restarted;
 5. one replica alone, killed with `-9` while holding updates and started again: they land
    after the restart;
 6. the tally: every Reservation sent has exactly one update that Twilio answered 2xx, and
@@ -291,11 +292,18 @@ def main():
                           lambda: all(twilio.fetched[s] >= 2 for s, _, _ in batch), 20):
             failures.append("store stopped: a retry at the other replica was not checked")
 
-        step("4. the store restarted: 200 callbacks, each to both replicas at once")
+        step("4. the store restarted: the updates sent from memory written to it, and 200 "
+             "callbacks, each to both replicas at once")
         postgres.serve()
         if not wait_until("both replicas see the store", lambda: all(
                 fleet.metric(n, "assignment_router_store_up") == 1 for n in (0, 1)), 30):
             failures.append("store restarted: a replica's store_up stayed 0")
+        from_memory = [s for s, _, _ in batch]
+        if not wait_until("the updates sent from memory in the store", lambda: rows(
+                postgres, from_memory, "sent_from_memory") == len(from_memory), 20):
+            failures.append("store restarted: updates sent from memory not written to it")
+        # A late retry of each, now at the replica that did not send it: claimed already.
+        fleet.send_all([(i % 2 ^ 1, callback) for i, callback in enumerate(batch)])
         def claims():
             """(from memory, won, lost) over both replicas."""
             return [sum(fleet.metric(n, name, **labels) for n in (0, 1)) for name, labels in (

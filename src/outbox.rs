@@ -12,7 +12,7 @@
 
 pub mod ends;
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -47,6 +47,12 @@ const MIGRATE_RETRY: Duration = Duration::from_secs(2);
 const RECHECK_WHILE_FAILING: Duration = Duration::from_millis(100);
 /// Updates taken over per poll, at most.
 const TAKE_AT_ONCE: usize = 200;
+/// Updates sent from memory that wait for the store to come back, at most: a minute of a
+/// busy contact center's REST decisions. Past it the oldest are forgotten first, since
+/// TaskRouter's duplicates come within seconds.
+const FROM_MEMORY_KEPT: usize = 20_000;
+/// Updates sent from memory written to the store per statement.
+const FROM_MEMORY_AT_ONCE: usize = 1_000;
 
 /// Where REST decisions are claimed and kept, chosen at start from `store.url`.
 #[derive(Debug, Clone)]
@@ -109,6 +115,9 @@ pub struct Outbox {
     closed: AtomicBool,
     /// Reservations this replica is sending, whose leases it renews.
     held: Mutex<HashSet<String>>,
+    /// Updates sent from memory while the store was away, to be written to it once it
+    /// answers, so that their duplicates find them claimed.
+    from_memory: Mutex<VecDeque<NewUpdate>>,
     /// Ends of updates on their way to the store, in batches.
     ends: Ends,
     /// Store failures are logged at most once a minute.
@@ -137,6 +146,7 @@ impl Outbox {
             healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
             held: Mutex::default(),
+            from_memory: Mutex::default(),
             failure_log: Throttle::new(LOG_EVERY),
         }
     }
@@ -199,20 +209,10 @@ impl Outbox {
             return self.unavailable(update);
         }
         let sid = update.target.reservation_sid.clone();
-        let row = NewUpdate {
-            reservation_sid: sid.clone(),
-            workspace_sid: update.target.workspace_sid.clone(),
-            worker_sid: update.target.worker_sid.clone(),
-            task_sid: update.target.task_sid.clone(),
-            rule: update.rule.clone(),
-            instruction: update.instruction.name(),
-            body: update.body.clone(),
-            decided_at: update.decided_at,
-            deadline: update.deadline,
-        };
         let claimed = tokio::time::timeout(
             CLAIM_TIMEOUT,
-            self.store.claim(row, &self.holder, self.lease),
+            self.store
+                .claim(new_update(update), &self.holder, self.lease),
         )
         .await;
         let error = match claimed {
@@ -250,10 +250,62 @@ impl Outbox {
     /// send its update again; the check finds the Reservation accepted by then and sends
     /// nothing. It costs a `GET` per update, only while the store is away. Two duplicates
     /// at the same moment can still both find it pending: the store is what orders them.
+    /// Once the store answers again the update is written to it as sent from memory, so a
+    /// duplicate that comes after that finds it claimed.
     fn unavailable(&self, update: &mut Update) -> Claim {
         self.metrics.store_unavailable();
         update.reconcile = true;
+        let mut waiting = self
+            .from_memory
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if waiting.len() >= FROM_MEMORY_KEPT {
+            waiting.pop_front();
+        }
+        waiting.push_back(new_update(update));
         Claim::Unavailable
+    }
+
+    /// Writes the updates sent from memory while the store was away, a batch at a time; what
+    /// the store does not take waits for its next answer.
+    async fn write_from_memory(&self) {
+        loop {
+            let batch: Vec<NewUpdate> = {
+                let mut waiting = self
+                    .from_memory
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let take = waiting.len().min(FROM_MEMORY_AT_ONCE);
+                waiting.drain(..take).collect()
+            };
+            if batch.is_empty() {
+                return;
+            }
+            match self.store.note_sent_from_memory(&batch, &self.holder).await {
+                Ok(written) => {
+                    self.succeeded();
+                    tracing::info!(
+                        sent_from_memory = batch.len(),
+                        written,
+                        "wrote the updates sent from memory while the shared store was away: \
+                         their duplicates now find them claimed"
+                    );
+                }
+                Err(error) => {
+                    self.failed(&error);
+                    let mut waiting = self
+                        .from_memory
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    let room = FROM_MEMORY_KEPT.saturating_sub(waiting.len());
+                    // Back in front, in their order: older than anything decided since.
+                    for update in batch.into_iter().take(room).rev() {
+                        waiting.push_front(update);
+                    }
+                    return;
+                }
+            }
+        }
     }
 
     /// The background work, until the process ends: finishing migrations the store was
@@ -276,6 +328,9 @@ impl Outbox {
             }
             if !self.closed.load(Ordering::Acquire) {
                 self.take_over().await;
+            }
+            if self.healthy.load(Ordering::Acquire) {
+                self.write_from_memory().await;
             }
             let now = Instant::now();
             if now >= next_renew {
@@ -334,6 +389,9 @@ impl Outbox {
         self.closed.store(true, Ordering::Release);
         // Ends first: an update that ended here must not be left to look pending.
         self.ends.flush(ends::WRITE_FOR).await;
+        if self.healthy.load(Ordering::Acquire) {
+            self.write_from_memory().await;
+        }
         // Everything this replica holds in the store is in `held` (a claim that timed out
         // was withdrawn), so with nothing there the store need not be asked.
         if self.held_now().is_empty() {
@@ -516,6 +574,21 @@ impl Journal for Arc<Outbox> {
                 this.failed(&error);
             }
         });
+    }
+}
+
+/// `update` as the store keeps it.
+fn new_update(update: &Update) -> NewUpdate {
+    NewUpdate {
+        reservation_sid: update.target.reservation_sid.clone(),
+        workspace_sid: update.target.workspace_sid.clone(),
+        worker_sid: update.target.worker_sid.clone(),
+        task_sid: update.target.task_sid.clone(),
+        rule: update.rule.clone(),
+        instruction: update.instruction.name(),
+        body: update.body.clone(),
+        decided_at: update.decided_at,
+        deadline: update.deadline,
     }
 }
 

@@ -106,6 +106,9 @@ fn state_words(state: &str) -> Cow<'_, str> {
         "final_error" => Cow::Borrowed("failed for good"),
         "expired" => Cow::Borrowed("expired (its deadline passed)"),
         "dropped" => Cow::Borrowed("dropped"),
+        "sent_from_memory" => Cow::Borrowed(
+            "sent from memory while the shared store was away (its end is in that replica's log)",
+        ),
         other => clean(other),
     }
 }

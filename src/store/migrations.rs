@@ -37,6 +37,11 @@ pub const MIGRATIONS: &[Migration] = &[
         name: "early outcomes",
         sql: include_str!("migrations/0004_early_outcomes.sql"),
     },
+    Migration {
+        version: 5,
+        name: "updates sent from memory",
+        sql: include_str!("migrations/0005_sent_from_memory.sql"),
+    },
 ];
 
 /// The advisory lock's key: "assignrt" in ASCII, unlikely to be another program's.

@@ -31,6 +31,34 @@ pub struct NewUpdate {
     pub deadline: SystemTime,
 }
 
+/// [`NewUpdate`]s as the columns one statement binds.
+#[derive(Default)]
+struct MemoryColumns {
+    sids: Vec<String>,
+    workspaces: Vec<String>,
+    workers: Vec<String>,
+    tasks: Vec<String>,
+    rules: Vec<String>,
+    instructions: Vec<&'static str>,
+    bodies: Vec<String>,
+    decided: Vec<f64>,
+    deadlines: Vec<f64>,
+}
+
+impl MemoryColumns {
+    fn push(&mut self, update: &NewUpdate) {
+        self.sids.push(update.reservation_sid.clone());
+        self.workspaces.push(update.workspace_sid.clone());
+        self.workers.push(update.worker_sid.clone());
+        self.tasks.push(update.task_sid.clone());
+        self.rules.push(update.rule.clone());
+        self.instructions.push(update.instruction);
+        self.bodies.push(update.body.clone());
+        self.decided.push(epoch(update.decided_at));
+        self.deadlines.push(epoch(update.deadline));
+    }
+}
+
 /// A pending update taken from the store.
 #[derive(Debug, Clone)]
 pub struct StoredUpdate {
@@ -52,7 +80,8 @@ pub struct StoredUpdate {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Ended {
     pub reservation_sid: String,
-    /// landed, moved_on, final_error or expired.
+    /// landed, moved_on, final_error or expired (`sent_from_memory` is written only by
+    /// [`SharedStore::note_sent_from_memory`]).
     pub state: &'static str,
     pub attempts: u32,
     /// Kept as it was when `None`.
@@ -267,6 +296,63 @@ impl SharedStore {
             .await?;
             Ok(done.rows_affected())
         })
+        .await
+    }
+
+    /// Writes updates `holder` sent from memory while the store was away, as ended
+    /// (`sent_from_memory`): a duplicate callback that comes now, at any replica, finds the
+    /// Reservation claimed and sends nothing. A claim of `holder`'s that committed after it
+    /// was given up on ends so too; a Reservation another replica has a row for is left as
+    /// it is. Returns how many rows were written.
+    pub async fn note_sent_from_memory(
+        &self,
+        updates: &[NewUpdate],
+        holder: &str,
+    ) -> Result<u64, StoreError> {
+        let mut seen = std::collections::HashSet::with_capacity(updates.len());
+        let mut columns = MemoryColumns::default();
+        // One statement may not touch a row twice: a Reservation is written once.
+        for update in updates.iter().filter(|u| seen.insert(&u.reservation_sid)) {
+            columns.push(update);
+        }
+        let holder = holder.to_owned();
+        self.run(
+            "end",
+            "note updates sent from memory",
+            move |pool| async move {
+                let done = sqlx::query(
+                    "INSERT INTO assignment_router_updates AS u
+                     (reservation_sid, workspace_sid, worker_sid, task_sid, rule, instruction,
+                      body, state, created_at, deadline_at, next_attempt_at, leased_until,
+                      last_error, ended_at)
+                 SELECT n.sid, n.workspace, n.worker, n.task, n.rule, n.instruction, n.body,
+                        'sent_from_memory', to_timestamp(n.decided), to_timestamp(n.deadline),
+                        now(), now(), 'sent from memory while the shared store was away',
+                        now()
+                   FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
+                               $6::text[], $7::text[], $8::float8[], $9::float8[])
+                        AS n(sid, workspace, worker, task, rule, instruction, body, decided,
+                             deadline)
+                 ON CONFLICT (reservation_sid) DO UPDATE
+                    SET state = 'sent_from_memory', ended_at = now(), holder = NULL,
+                        last_error = EXCLUDED.last_error
+                  WHERE u.holder = $10 AND u.state = 'pending'",
+                )
+                .bind(columns.sids)
+                .bind(columns.workspaces)
+                .bind(columns.workers)
+                .bind(columns.tasks)
+                .bind(columns.rules)
+                .bind(columns.instructions)
+                .bind(columns.bodies)
+                .bind(columns.decided)
+                .bind(columns.deadlines)
+                .bind(holder)
+                .execute(&pool)
+                .await?;
+                Ok(done.rows_affected())
+            },
+        )
         .await
     }
 

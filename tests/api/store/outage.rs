@@ -193,6 +193,57 @@ async fn a_retry_at_another_replica_while_the_store_is_away_is_checked_and_not_s
 }
 
 #[tokio::test]
+async fn a_retry_that_comes_once_the_store_is_back_finds_the_update_sent_from_memory_claimed() {
+    // Arrange: two replicas on one store, which stops; the first decides five Reservations
+    // from memory, and they land.
+    let Some(mut pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    let first = start(replica(&pg, &twilio, &[]));
+    let second = start(replica(&pg, &twilio, &[]));
+    post_rest_each(&first, 0..1).await;
+    assert!(twilio.wait_landed(0..1, Duration::from_secs(10)).await);
+    pg.stop();
+    post_rest_each(&first, 1..6).await;
+    let landed = twilio.wait_landed(1..6, Duration::from_secs(10)).await;
+
+    // Act: the store comes back, and then TaskRouter's retry of each reaches the second.
+    pg.start_again().await;
+    let noted = wait_until(Duration::from_secs(20), async || {
+        rows_in_state(&pg, 1..6, "sent_from_memory").await == 5
+    })
+    .await;
+    let before = second.scrape().await;
+    post_rest_each(&second, 1..6).await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let after = second.scrape().await;
+
+    // Assert
+    assert!(landed, "{}", twilio.summary());
+    assert!(
+        noted,
+        "the updates sent from memory were not written to the store ({} of 5 have rows)",
+        rows_of(&pg, 1..6).await
+    );
+    assert_eq!(
+        after.claims("lost") - before.claims("lost"),
+        5,
+        "the retries did not find the Reservations claimed:\n{after}"
+    );
+    assert_eq!(after.outcomes().landed, 0, "{after}");
+    let posts: Vec<usize> = (1..6).map(|n| twilio.posts(n)).collect();
+    assert_eq!(posts, vec![1; 5], "a retry was sent:\n{}", twilio.summary());
+    let checked: Vec<usize> = (1..6).map(|n| twilio.gets(n)).collect();
+    assert_eq!(
+        checked,
+        vec![1; 5],
+        "only the first replica's check, before it sent from memory:\n{}",
+        twilio.summary()
+    );
+}
+
+#[tokio::test]
 async fn a_store_that_hangs_costs_a_callback_half_a_second_at_most_and_nothing_twice() {
     // Arrange
     let Some(pg) = Postgres::start().await else {

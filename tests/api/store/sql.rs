@@ -660,6 +660,76 @@ async fn an_update_is_still_pending_until_it_ends_or_goes() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replicas_claims_alone() {
+    let Some((postgres, store, _)) = store().await else {
+        return;
+    };
+    // Arrange: one Reservation never claimed, one whose claim by this replica committed after
+    // it was given up on, one another replica claimed meanwhile.
+    let lease = Duration::from_secs(30);
+    let (fresh, late, theirs) = (unique("WR"), unique("WR"), unique("WR"));
+    let task = unique("WT");
+    store
+        .claim(update(&late, &task), "replica-a", lease)
+        .await
+        .unwrap();
+    store
+        .claim(update(&theirs, &task), "replica-b", lease)
+        .await
+        .unwrap();
+    let state = async |sid: &str| {
+        postgres
+            .query_scalar::<String>(&format!(
+                "SELECT state || ' ' || coalesce(holder, '-') || ' ' || (ended_at IS NOT NULL)
+                   FROM assignment_router_updates WHERE reservation_sid = '{sid}'"
+            ))
+            .await
+    };
+
+    // Act: the fresh one twice in the batch, as a replica's list may hold it.
+    let noted = [
+        update(&fresh, &task),
+        update(&late, &task),
+        update(&theirs, &task),
+        update(&fresh, &task),
+    ];
+    let written = store
+        .note_sent_from_memory(&noted, "replica-a")
+        .await
+        .unwrap();
+    let again = store
+        .note_sent_from_memory(&noted[..1], "replica-a")
+        .await
+        .unwrap();
+    let duplicate_won = store
+        .claim(update(&fresh, &task), "replica-b", lease)
+        .await
+        .unwrap();
+
+    // Assert
+    assert_eq!(
+        written, 2,
+        "the fresh one and this replica's own late claim"
+    );
+    assert_eq!(again, 0, "a Reservation is noted once");
+    assert_eq!(state(&fresh).await, "sent_from_memory - true");
+    assert_eq!(state(&late).await, "sent_from_memory - true");
+    assert_eq!(state(&theirs).await, "pending replica-b false");
+    assert!(
+        !duplicate_won,
+        "a duplicate found the noted update unclaimed"
+    );
+    assert!(!store.still_pending(&fresh).await.unwrap());
+    let taken = store.take_due("replica-c", 10, lease).await.unwrap();
+    assert!(
+        taken
+            .iter()
+            .all(|t| t.reservation_sid != fresh && t.reservation_sid != late),
+        "a noted update was taken over: {taken:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn ends_in_one_batch_each_keep_their_own_state_attempts_and_error() {
     let Some((_postgres, store, _)) = store().await else {
         return;
