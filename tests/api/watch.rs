@@ -26,7 +26,8 @@ const PICKUP: Duration = Duration::from_secs(2);
 fn folder(name: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!(
+    // Under the target folder, as `support::app::temp_file`'s.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
         "assignment-router-watch-{}-{n}-{name}",
         std::process::id()
     ));

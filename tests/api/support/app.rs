@@ -2,7 +2,7 @@
 //! it, signed. Most tests need nothing more: it starts in milliseconds, with no binary and
 //! no settings file, and every test signs with the same fixtures.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use assignment_router::app::Application;
@@ -44,7 +44,10 @@ impl Drop for TestApp {
 pub fn temp_file(name: &str, content: &str) -> PathBuf {
     static COUNTER: AtomicUsize = AtomicUsize::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
-    let dir = std::env::temp_dir().join(format!("assignment-router-tests-{}", std::process::id()));
+    // Under the target folder, not the system's: `cargo clean` takes them, and a CI machine's
+    // `/tmp` does not fill with a folder per run.
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("assignment-router-tests-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let path = dir.join(format!("{n}-{name}"));
     std::fs::write(&path, content).unwrap();
