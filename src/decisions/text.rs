@@ -89,6 +89,8 @@ fn push_update(lines: &mut Vec<String>, update: &UpdateRecord) {
     let state = state_words(&update.state);
     let line = match (&update.ended_at, update.state.as_str()) {
         (_, "pending") => format!("update: pending, {attempts} so far"),
+        // The store holds only that it was sent, not how it went.
+        (_, "sent_from_memory") => format!("update: {state}"),
         (Some(ended), _) => format!("update: {state} after {attempts}, at {}", clean(ended)),
         (None, _) => format!("update: {state} after {attempts}"),
     };
@@ -107,7 +109,8 @@ fn state_words(state: &str) -> Cow<'_, str> {
         "expired" => Cow::Borrowed("expired (its deadline passed)"),
         "dropped" => Cow::Borrowed("dropped"),
         "sent_from_memory" => Cow::Borrowed(
-            "sent from memory while the shared store was away (its end is in that replica's log)",
+            "sent from memory while the shared store was away (its attempts and end are in the \
+             log of the replica that decided it)",
         ),
         other => clean(other),
     }

@@ -327,15 +327,13 @@ impl SharedStore {
                       last_error, ended_at)
                  SELECT n.sid, n.workspace, n.worker, n.task, n.rule, n.instruction, n.body,
                         'sent_from_memory', to_timestamp(n.decided), to_timestamp(n.deadline),
-                        now(), now(), 'sent from memory while the shared store was away',
-                        now()
+                        now(), now(), NULL, now()
                    FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::text[],
                                $6::text[], $7::text[], $8::float8[], $9::float8[])
                         AS n(sid, workspace, worker, task, rule, instruction, body, decided,
                              deadline)
                  ON CONFLICT (reservation_sid) DO UPDATE
-                    SET state = 'sent_from_memory', ended_at = now(), holder = NULL,
-                        last_error = EXCLUDED.last_error
+                    SET state = 'sent_from_memory', ended_at = now(), holder = NULL
                   WHERE u.holder = $10 AND u.state = 'pending'",
                 )
                 .bind(columns.sids)

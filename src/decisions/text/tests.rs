@@ -155,6 +155,13 @@ fn each_update_state_reads_in_words() {
             "update: expired (its deadline passed) after 7 attempts",
         ),
         ("dropped", 0, None, "update: dropped after 0 attempts"),
+        (
+            "sent_from_memory",
+            0,
+            Some("2026-12-01T15:00:02.000Z"),
+            "update: sent from memory while the shared store was away (its attempts and end \
+             are in the log of the replica that decided it)",
+        ),
         ("paused", 3, None, "update: paused after 3 attempts"),
     ];
     for (state, attempts, ended_at, expected) in cases {

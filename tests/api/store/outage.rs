@@ -218,6 +218,11 @@ async fn a_retry_that_comes_once_the_store_is_back_finds_the_update_sent_from_me
     post_rest_each(&second, 1..6).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let after = second.scrape().await;
+    let record = second
+        .record_when(&reservation_sid(1), Duration::from_secs(5), |record| {
+            record["update"]["state"] == "sent_from_memory"
+        })
+        .await;
 
     // Assert
     assert!(landed, "{}", twilio.summary());
@@ -240,6 +245,10 @@ async fn a_retry_that_comes_once_the_store_is_back_finds_the_update_sent_from_me
         vec![1; 5],
         "only the first replica's check, before it sent from memory:\n{}",
         twilio.summary()
+    );
+    assert_eq!(
+        record["update"]["state"], "sent_from_memory",
+        "the record does not say how its update went: {record}"
     );
 }
 
