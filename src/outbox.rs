@@ -29,7 +29,7 @@ use crate::telemetry::events::{StoreFailed, StoreMigrated, UpdateTakenOver};
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::throttle::Throttle;
 use crate::twilio::client::ReservationTarget;
-use crate::twilio::deliverer::{Deliverer, Journal, Update};
+use crate::twilio::deliverer::{Deliverer, Journal, Standing, Update};
 
 /// The longest a claim may hold up a callback's answer.
 pub const CLAIM_TIMEOUT: Duration = Duration::from_millis(500);
@@ -555,10 +555,23 @@ impl Journal for Arc<Outbox> {
         .boxed()
     }
 
-    fn still_pending(&self, update: &Update) -> BoxFuture<'static, bool> {
-        let store = self.store.clone();
+    fn standing(&self, update: &Update) -> BoxFuture<'static, Standing> {
+        let this = self.clone();
         let sid = update.target.reservation_sid.clone();
-        async move { store.still_pending(&sid).await.unwrap_or(true) }.boxed()
+        async move {
+            match this.store.pending_holder(&sid).await {
+                Ok(None) => Standing::Ended,
+                Ok(Some(Some(holder))) if holder != this.holder => Standing::HeldElsewhere,
+                // This replica's, or released (at shutdown): still this one's to finish
+                // until another takes it.
+                Ok(Some(_)) | Err(_) => Standing::Held,
+            }
+        }
+        .boxed()
+    }
+
+    fn handed_over(&self, update: &Update) {
+        self.release_hold(&update.target.reservation_sid);
     }
 
     fn deferred(&self, update: &Update) {

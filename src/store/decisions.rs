@@ -454,21 +454,26 @@ impl SharedStore {
         .await
     }
 
-    /// Whether the update of `reservation_sid` is still pending: `false` once it ended (here
-    /// or by another replica, as when an event said the Reservation moved on) or is gone.
-    /// Asked by the replica holding it before each retry.
-    pub async fn still_pending(&self, reservation_sid: &str) -> Result<bool, StoreError> {
+    /// Who holds the update of `reservation_sid` while it is pending: `None` once it ended
+    /// (here or by another replica, as when an event said the Reservation moved on) or is
+    /// gone; `Some(None)` when pending and released. Asked by the replica sending it before
+    /// each retry: its lease may have run out while the store was away, and another replica
+    /// taken the update over.
+    pub async fn pending_holder(
+        &self,
+        reservation_sid: &str,
+    ) -> Result<Option<Option<String>>, StoreError> {
         let sid = reservation_sid.to_owned();
         self.run(
             "check",
             "check whether an update is still pending",
             move |pool| async move {
                 sqlx::query_scalar(
-                    "SELECT EXISTS (SELECT 1 FROM assignment_router_updates
-                                     WHERE reservation_sid = $1 AND state = 'pending')",
+                    "SELECT holder FROM assignment_router_updates
+                      WHERE reservation_sid = $1 AND state = 'pending'",
                 )
                 .bind(sid)
-                .fetch_one(&pool)
+                .fetch_optional(&pool)
                 .await
             },
         )

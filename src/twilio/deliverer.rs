@@ -75,10 +75,25 @@ pub trait Journal: Send + Sync + Debug {
     ) -> BoxFuture<'static, ()>;
     /// The update was not taken (the deliverer is full): someone must take it later.
     fn deferred(&self, update: &Update);
-    /// Whether the update is still pending in the store, asked before each retry: a
-    /// TaskRouter event heard by another replica may have ended it as moved on. A store
-    /// that does not answer counts as pending.
-    fn still_pending(&self, update: &Update) -> BoxFuture<'static, bool>;
+    /// Where the update stands in the store, asked before each retry: a TaskRouter event
+    /// heard by another replica may have ended it as moved on, or another replica taken it
+    /// over (this one's lease ran out while the store was away). A store that does not
+    /// answer counts as [`Standing::Held`].
+    fn standing(&self, update: &Update) -> BoxFuture<'static, Standing>;
+    /// Another replica holds the update now and sends it: this one stops, and writes
+    /// nothing of it, since the row is that replica's.
+    fn handed_over(&self, update: &Update);
+}
+
+/// Where an update this replica is sending stands in the shared store.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Standing {
+    /// Still pending, and this replica's to send.
+    Held,
+    /// Ended (an event said the Reservation moved on).
+    Ended,
+    /// Pending, held by another replica, which took it over.
+    HeldElsewhere,
 }
 
 /// Hears how every update goes, durable or not: the decision records.
@@ -361,9 +376,13 @@ impl Deliverer {
             log.ended(&update, attempts, label, ended.detail().as_deref());
         }
         if let Some(journal) = self.journal(&update) {
-            journal
-                .ended(&update, attempts, label, ended.detail())
-                .await;
+            if matches!(ended, Ended::HandedOver) {
+                journal.handed_over(&update);
+            } else {
+                journal
+                    .ended(&update, attempts, label, ended.detail())
+                    .await;
+            }
         }
     }
 
@@ -383,11 +402,16 @@ impl Deliverer {
             }
             if attempts > update.attempts
                 && let Some(journal) = self.journal(update)
-                && !journal.still_pending(update).await
             {
-                let why = "the shared store says it ended (another replica heard that the \
-                           reservation moved on)";
-                return (attempts, Ended::Stopped(why.to_owned()));
+                match journal.standing(update).await {
+                    Standing::Held => {}
+                    Standing::Ended => {
+                        let why = "the shared store says it ended (another replica heard that \
+                                   the reservation moved on)";
+                        return (attempts, Ended::Stopped(why.to_owned()));
+                    }
+                    Standing::HeldElsewhere => return (attempts, Ended::HandedOver),
+                }
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
             let acquired = tokio::select! {
@@ -476,6 +500,10 @@ impl Deliverer {
     }
 }
 
+/// Why an update handed over to another replica ended here.
+const HANDED_OVER: &str = "another replica took it over (the lease here ran out while the \
+                           shared store was away) and sends it";
+
 /// How an update's attempts ended.
 enum Ended {
     Landed {
@@ -489,6 +517,9 @@ enum Ended {
     Settled(String),
     /// A TaskRouter event said the Reservation moved on (the message says which).
     Stopped(String),
+    /// Another replica took the update over (this one's lease ran out while the store was
+    /// away) and sends it: this one sends no more.
+    HandedOver,
     Expired(String),
 }
 
@@ -509,6 +540,10 @@ impl Ended {
             },
             // No answer from Twilio said so: an event did.
             Ended::Stopped(message) => UpdateOutcome::MovedOn { status: 0, message },
+            Ended::HandedOver => UpdateOutcome::MovedOn {
+                status: 0,
+                message: HANDED_OVER,
+            },
             Ended::Expired(last_error) => UpdateOutcome::Expired { last_error },
         }
     }
@@ -519,6 +554,7 @@ impl Ended {
             Ended::Landed { .. } => None,
             Ended::Refused(error) => Some(error.to_string()),
             Ended::Settled(message) | Ended::Stopped(message) => Some(message.clone()),
+            Ended::HandedOver => Some(HANDED_OVER.to_owned()),
             Ended::Expired(last_error) => Some(last_error.clone()),
         }
     }

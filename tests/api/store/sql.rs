@@ -584,7 +584,7 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
         .end_moved_on(Some(&third), Some(&task), "reservation.rescinded")
         .await
         .unwrap();
-    let still_third = store.still_pending(&third).await.unwrap();
+    let still_third = store.pending_holder(&third).await.unwrap().is_some();
     let of_reservation = store
         .end_moved_on(Some(&third), None, "reservation.rescinded")
         .await
@@ -599,7 +599,7 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
     assert_eq!(of_reservation, 1);
     assert_eq!(of_nothing, 0);
     for sid in [&first, &second, &third] {
-        assert!(!store.still_pending(sid).await.unwrap(), "{sid}");
+        assert!(!store.pending_holder(sid).await.unwrap().is_some(), "{sid}");
         let (state, holder, ended): (String, Option<String>, bool) = sqlx::query_as(
             "SELECT state, holder, ended_at IS NOT NULL
                FROM assignment_router_updates WHERE reservation_sid = $1",
@@ -624,7 +624,7 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
 }
 
 #[tokio::test(flavor = "multi_thread")]
-async fn an_update_is_still_pending_until_it_ends_or_goes() {
+async fn an_update_is_pending_and_held_until_it_ends_or_goes() {
     let Some((_postgres, store, _)) = store().await else {
         return;
     };
@@ -640,7 +640,8 @@ async fn an_update_is_still_pending_until_it_ends_or_goes() {
         .unwrap();
 
     // Act
-    let claimed = store.still_pending(&sid).await.unwrap();
+    let holder = store.pending_holder(&sid).await.unwrap();
+    let claimed = holder.is_some();
     store
         .end(vec![Ended {
             reservation_sid: sid.clone(),
@@ -650,11 +651,12 @@ async fn an_update_is_still_pending_until_it_ends_or_goes() {
         }])
         .await
         .unwrap();
-    let landed = store.still_pending(&sid).await.unwrap();
-    let never = store.still_pending(&unique("WR")).await.unwrap();
+    let landed = store.pending_holder(&sid).await.unwrap().is_some();
+    let never = store.pending_holder(&unique("WR")).await.unwrap().is_some();
 
     // Assert
     assert!(claimed);
+    assert_eq!(holder, Some(Some("replica-a".to_owned())), "who holds it");
     assert!(!landed);
     assert!(!never);
 }
@@ -719,7 +721,7 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
         !duplicate_won,
         "a duplicate found the noted update unclaimed"
     );
-    assert!(!store.still_pending(&fresh).await.unwrap());
+    assert!(!store.pending_holder(&fresh).await.unwrap().is_some());
     let taken = store.take_due("replica-c", 10, lease).await.unwrap();
     assert!(
         taken
@@ -896,7 +898,7 @@ async fn ends_that_come_together_are_written_together() {
     // Assert
     for sid in &sids {
         assert!(
-            !store.still_pending(sid).await.unwrap(),
+            !store.pending_holder(sid).await.unwrap().is_some(),
             "{sid} still pending"
         );
     }

@@ -343,6 +343,57 @@ async fn a_replica_holding_updates_past_its_lease_keeps_them_and_no_other_replic
 }
 
 #[tokio::test]
+async fn a_replica_whose_update_was_taken_over_stops_sending_it_and_leaves_its_row_alone() {
+    // Arrange: Twilio fails; a replica holds five updates and retries them.
+    let Some(pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    twilio.fail_posts();
+    let service = start(replica(&pg, &twilio, &[]));
+    const HELD: usize = 5;
+    post_rest_each(&service, 0..HELD).await;
+    assert!(twilio.wait_posted(0..HELD, Duration::from_secs(5)).await);
+
+    // Act: another replica takes them over, as one does when this one's lease ran out while
+    // the store was away (the row's holder is all that says so).
+    let taken = pg
+        .execute(&format!(
+            "UPDATE assignment_router_updates SET holder = 'elsewhere:1:0000', \
+                    leased_until = now() + interval '1 hour', takeovers = takeovers + 1 \
+              WHERE reservation_sid IN ({})",
+            sql_list(0..HELD)
+        ))
+        .await;
+    let stopped = wait_until(Duration::from_secs(15), async || {
+        service.scrape().await.outcomes().moved_on == HELD as u64
+    })
+    .await;
+    let posts_then: Vec<usize> = (0..HELD).map(|n| twilio.posts(n)).collect();
+    // Longer than the backoff between two of its attempts by then.
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    let posts_later: Vec<usize> = (0..HELD).map(|n| twilio.posts(n)).collect();
+    let scrape = service.scrape().await;
+    let rows = holders(&pg, 0..HELD).await;
+    let still_pending = rows_in_state(&pg, 0..HELD, "pending").await;
+
+    // Assert
+    assert_eq!(taken, HELD as u64);
+    assert!(stopped, "the replica kept sending:\n{scrape}");
+    assert_eq!(
+        posts_later,
+        posts_then,
+        "the replica sent after another took its updates over:\n{}",
+        twilio.summary()
+    );
+    assert_eq!(
+        (still_pending, rows),
+        (HELD as i64, vec![Some("elsewhere:1:0000".to_owned())]),
+        "the replica wrote over the rows of the replica that holds them"
+    );
+}
+
+#[tokio::test]
 async fn an_update_that_landed_just_before_its_holder_died_is_not_sent_again() {
     // Arrange: Twilio applies each update at once but answers late, and the holder dies
     // waiting: the store still says pending, Twilio says accepted.
