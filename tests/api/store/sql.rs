@@ -599,7 +599,7 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
     assert_eq!(of_reservation, 1);
     assert_eq!(of_nothing, 0);
     for sid in [&first, &second, &third] {
-        assert!(!store.pending_holder(sid).await.unwrap().is_some(), "{sid}");
+        assert!(store.pending_holder(sid).await.unwrap().is_none(), "{sid}");
         let (state, holder, ended): (String, Option<String>, bool) = sqlx::query_as(
             "SELECT state, holder, ended_at IS NOT NULL
                FROM assignment_router_updates WHERE reservation_sid = $1",
@@ -721,7 +721,7 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
         !duplicate_won,
         "a duplicate found the noted update unclaimed"
     );
-    assert!(!store.pending_holder(&fresh).await.unwrap().is_some());
+    assert!(store.pending_holder(&fresh).await.unwrap().is_none());
     let taken = store.take_due("replica-c", 10, lease).await.unwrap();
     assert!(
         taken
@@ -898,7 +898,7 @@ async fn ends_that_come_together_are_written_together() {
     // Assert
     for sid in &sids {
         assert!(
-            !store.pending_holder(sid).await.unwrap().is_some(),
+            store.pending_holder(sid).await.unwrap().is_none(),
             "{sid} still pending"
         );
     }
