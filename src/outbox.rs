@@ -234,12 +234,14 @@ impl Outbox {
         };
         self.failed(&error);
         // This replica sends the update from memory. Should the claim have committed all the
-        // same, its row is deleted, so no other replica takes it over; one that escapes this
-        // too is only taken over after its lease, and checked with Twilio before it is sent.
+        // same, its row is ended as sent from memory, so no other replica takes it over and a
+        // duplicate still finds it claimed; one that escapes this too is ended by the
+        // write-back of what was sent from memory, or at worst taken over after its lease and
+        // checked with Twilio before it is sent.
         let store = self.store.clone();
         let holder = self.holder.clone();
         tokio::spawn(async move {
-            let _ = store.forget(&sid, &holder).await;
+            let _ = store.end_given_up_claim(&sid, &holder).await;
         });
         self.unavailable(update)
     }
@@ -393,7 +395,7 @@ impl Outbox {
             self.write_from_memory().await;
         }
         // Everything this replica holds in the store is in `held` (a claim that timed out
-        // was withdrawn), so with nothing there the store need not be asked.
+        // was ended as sent from memory), so with nothing there the store need not be asked.
         if self.held_now().is_empty() {
             return 0;
         }

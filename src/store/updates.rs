@@ -354,13 +354,20 @@ impl SharedStore {
         .await
     }
 
-    /// Deletes `holder`'s pending claim of `reservation_sid`, if it exists: a claim that
-    /// timed out may still have committed, and its update is being sent from memory.
-    pub async fn forget(&self, reservation_sid: &str, holder: &str) -> Result<u64, StoreError> {
+    /// Ends `holder`'s pending claim of `reservation_sid` as `sent_from_memory`, if it
+    /// exists: a claim that timed out may still have committed, and its update is being sent
+    /// from memory. Ended rather than deleted, so that a duplicate claiming it meanwhile
+    /// still finds it claimed, and no replica takes it over.
+    pub async fn end_given_up_claim(
+        &self,
+        reservation_sid: &str,
+        holder: &str,
+    ) -> Result<u64, StoreError> {
         let (sid, holder) = (reservation_sid.to_owned(), holder.to_owned());
         self.run("release", "withdraw a claim", move |pool| async move {
             let done = sqlx::query(
-                "DELETE FROM assignment_router_updates
+                "UPDATE assignment_router_updates
+                    SET state = 'sent_from_memory', ended_at = now(), holder = NULL
                   WHERE reservation_sid = $1 AND holder = $2 AND state = 'pending'",
             )
             .bind(sid)

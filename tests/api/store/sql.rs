@@ -707,6 +707,24 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
         .claim(update(&fresh, &task), "replica-b", lease)
         .await
         .unwrap();
+    // A claim given up on at once (it took too long), found committed after all.
+    let given_up = unique("WR");
+    store
+        .claim(update(&given_up, &task), "replica-a", lease)
+        .await
+        .unwrap();
+    let not_theirs = store
+        .end_given_up_claim(&theirs, "replica-a")
+        .await
+        .unwrap();
+    let ended = store
+        .end_given_up_claim(&given_up, "replica-a")
+        .await
+        .unwrap();
+    let given_up_won = store
+        .claim(update(&given_up, &task), "replica-b", lease)
+        .await
+        .unwrap();
 
     // Assert
     assert_eq!(
@@ -720,6 +738,12 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
     assert!(
         !duplicate_won,
         "a duplicate found the noted update unclaimed"
+    );
+    assert_eq!((not_theirs, ended), (0, 1));
+    assert_eq!(state(&given_up).await, "sent_from_memory - true");
+    assert!(
+        !given_up_won,
+        "a duplicate found the given-up claim unclaimed"
     );
     assert!(store.pending_holder(&fresh).await.unwrap().is_none());
     let taken = store.take_due("replica-c", 10, lease).await.unwrap();
