@@ -26,6 +26,7 @@ fn a_settings_file_that_is_not_toml_is_refused_with_where_but_not_the_line() {
         matches!(missing, SettingsError::Unreadable { .. }),
         "{missing}"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn built_in() -> Option<&'static Path> {

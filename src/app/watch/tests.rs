@@ -25,6 +25,7 @@ fn files_that_do_not_change_never_ask_for_a_reload() {
     std::fs::write(&rules, "[default]\ninstruction = \"accept\"\n").unwrap();
     let mut watch = watching(&[rules, dir.join("absent.txt")]);
     assert_eq!(polls(&mut watch, 4), [false; 4]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -39,6 +40,7 @@ fn a_file_rewritten_in_place_asks_for_one_reload_once_it_holds_still() {
     // Once read, the same files ask for nothing more.
     watch = Watch::new(&watch.snapshot(), vec![rules]);
     assert_eq!(polls(&mut watch, 3), [false; 3]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -53,6 +55,7 @@ fn the_reload_a_change_asks_for_names_the_files_that_changed_and_no_other() {
     std::fs::write(&list, "+15005550006\n+15005550007\n").unwrap();
     assert_eq!(polls(&mut watch, 2), [false, true]);
     assert_eq!(watch.changed(), [list.as_path()]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -69,6 +72,7 @@ fn changes_poll_after_poll_wait_until_they_stop() {
     // The poll after the last write finds it settled.
     asked.push(watch.poll());
     assert_eq!(asked, [false, false, false, false, false, true]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -84,6 +88,7 @@ fn a_file_that_goes_away_and_comes_back_is_a_change_each_time() {
     assert_eq!(polls(&mut watch, 3), [false; 3]);
     std::fs::write(&list, "+15005550006\n+15005550007\n").unwrap();
     assert_eq!(polls(&mut watch, 2), [false, true]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -123,6 +128,7 @@ fn a_kubernetes_configmap_swap_is_seen_through_its_symlinks() {
         std::fs::read_to_string(&rules).unwrap(),
         "[default]\ninstruction = \"reject\"\n"
     );
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -135,6 +141,7 @@ fn a_change_made_while_the_rules_are_read_is_still_a_change_afterwards() {
     std::fs::write(&rules, "[default]\ninstruction = \"defer\"\n").unwrap();
     let mut watch = Watch::new(&before, vec![rules]);
     assert_eq!(polls(&mut watch, 2), [false, true]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -149,6 +156,7 @@ fn a_file_first_named_by_the_new_rules_is_watched_from_the_reload_on() {
     assert_eq!(polls(&mut watch, 2), [false, false]);
     std::fs::write(&map, "key,value\n+15005550006,client:alice\n").unwrap();
     assert_eq!(polls(&mut watch, 2), [false, true]);
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[test]
@@ -158,4 +166,5 @@ fn rules_that_name_no_other_file_watch_the_rules_file_alone() {
     std::fs::write(&rules_file, "[default]\ninstruction = \"accept\"\n").unwrap();
     let rules = crate::rules::load(&rules_file).unwrap();
     assert_eq!(paths(&rules_file, &rules), [rules_file]);
+    let _ = std::fs::remove_dir_all(&dir);
 }

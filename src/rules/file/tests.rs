@@ -285,6 +285,7 @@ fn lists_and_maps_are_read_from_files_beside_the_rules() {
     assert_eq!(rules.decide(&stranger, now).rule, "default");
     let no_from = callback("{}");
     assert_eq!(rules.decide(&no_from, now).rule, "default");
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -307,6 +308,7 @@ fn a_map_key_that_is_a_whole_number_is_looked_up_by_its_digits() {
         rules.decide(&callback(r#"{"account": 1234.5}"#), now).rule,
         "default"
     );
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -323,6 +325,7 @@ fn a_template_whose_map_has_no_such_key_skips_the_rule() {
     assert_eq!(decision.rule, "default");
     assert_eq!(decision.skipped.len(), 1);
     assert_eq!(decision.skipped[0].rule.as_str(), "m");
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -368,6 +371,7 @@ fn every_problem_with_list_and_map_files_names_the_table_the_file_and_the_line()
     ] {
         assert!(found.contains(&expected), "{expected}\nnot in {found:#?}");
     }
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -388,6 +392,7 @@ fn reading_an_undeclared_list_or_map_is_a_problem_naming_what_is_declared() {
             "rule \"r\", field `from`: unknown map `nowhere` (the file declares no [maps.NAME])",
         ]
     );
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -406,6 +411,7 @@ fn a_list_or_map_no_rule_reads_is_a_warning() {
              `maps.unread_map` in a rule's `when` or a template",
         ]
     );
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -444,6 +450,7 @@ fn a_list_of_a_million_values_loads() {
             .rule,
         "default"
     );
+    let _ = std::fs::remove_dir_all(&folder);
 }
 
 #[test]
@@ -464,4 +471,5 @@ fn a_list_file_that_is_not_text_is_named() {
             folder.join("bin.txt").display()
         )]
     );
+    let _ = std::fs::remove_dir_all(&folder);
 }
