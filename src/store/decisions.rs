@@ -457,8 +457,8 @@ impl SharedStore {
     /// Who holds the update of `reservation_sid` while it is pending: `None` once it ended
     /// (here or by another replica, as when an event said the Reservation moved on) or is
     /// gone; `Some(None)` when pending and released. Asked by the replica sending it before
-    /// each retry: its lease may have run out while the store was away, and another replica
-    /// taken the update over.
+    /// each retry: its lease may have run out (it stalled, or the store was away), and
+    /// another replica taken the update over.
     pub async fn pending_holder(
         &self,
         reservation_sid: &str,

@@ -77,8 +77,8 @@ pub trait Journal: Send + Sync + Debug {
     fn deferred(&self, update: &Update);
     /// Where the update stands in the store, asked before each retry: a TaskRouter event
     /// heard by another replica may have ended it as moved on, or another replica taken it
-    /// over (this one's lease ran out while the store was away). A store that does not
-    /// answer counts as [`Standing::Held`].
+    /// over (this one's lease ran out: it stalled, or the store was away). A store that does
+    /// not answer counts as [`Standing::Held`].
     fn standing(&self, update: &Update) -> BoxFuture<'static, Standing>;
     /// Another replica holds the update now and sends it: this one stops, and writes
     /// nothing of it, since the row is that replica's.
@@ -501,8 +501,7 @@ impl Deliverer {
 }
 
 /// Why an update handed over to another replica ended here.
-const HANDED_OVER: &str = "another replica took it over (the lease here ran out while the \
-                           shared store was away) and sends it";
+const HANDED_OVER: &str = "another replica took it over (the lease here ran out) and sends it";
 
 /// How an update's attempts ended.
 enum Ended {
@@ -517,8 +516,8 @@ enum Ended {
     Settled(String),
     /// A TaskRouter event said the Reservation moved on (the message says which).
     Stopped(String),
-    /// Another replica took the update over (this one's lease ran out while the store was
-    /// away) and sends it: this one sends no more.
+    /// Another replica took the update over (this one's lease ran out: it stalled, or the
+    /// store was away) and sends it: this one sends no more.
     HandedOver,
     Expired(String),
 }
