@@ -355,8 +355,8 @@ async fn a_replica_whose_update_was_taken_over_stops_sending_it_and_leaves_its_r
     post_rest_each(&service, 0..HELD).await;
     assert!(twilio.wait_posted(0..HELD, Duration::from_secs(5)).await);
 
-    // Act: another replica takes them over, as one does when this one's lease ran out while
-    // the store was away (the row's holder is all that says so).
+    // Act: another replica takes them over, as one does when this one's lease ran out (it
+    // stalled, or the store was away); the row's holder is all that says so.
     let taken = pg
         .execute(&format!(
             "UPDATE assignment_router_updates SET holder = 'elsewhere:1:0000', \
