@@ -81,7 +81,7 @@ pub struct StoredUpdate {
 pub struct Ended {
     pub reservation_sid: String,
     /// landed, moved_on, final_error or expired (`sent_from_memory` is written only by
-    /// [`SharedStore::note_sent_from_memory`]).
+    /// [`SharedStore::note_sent_from_memory`] and [`SharedStore::end_given_up_claim`]).
     pub state: &'static str,
     pub attempts: u32,
     /// Kept as it was when `None`.
