@@ -136,18 +136,25 @@ async fn with_the_store_stopped_callbacks_are_answered_at_once_and_durability_re
     assert_eq!(back.outcomes().landed, next as u64, "{back}");
 }
 
-#[tokio::test]
-async fn a_retry_at_another_replica_while_the_store_is_away_is_checked_and_not_sent() {
-    // Arrange: two replicas on one store, which then stops.
-    let Some(mut pg) = Postgres::start().await else {
-        return;
-    };
+/// Two replicas on one store, Reservation 0 decided and landed through it, and then the
+/// store stopped; `None` where PostgreSQL is not installed.
+async fn two_replicas_then_the_store_stops() -> Option<(Postgres, Twilio, Running, Running)> {
+    let mut pg = Postgres::start().await?;
     let twilio = Twilio::start().await;
     let first = start(replica(&pg, &twilio, &[]));
     let second = start(replica(&pg, &twilio, &[]));
     post_rest_each(&first, 0..1).await;
     assert!(twilio.wait_landed(0..1, Duration::from_secs(10)).await);
     pg.stop();
+    Some((pg, twilio, first, second))
+}
+
+#[tokio::test]
+async fn a_retry_at_another_replica_while_the_store_is_away_is_checked_and_not_sent() {
+    // Arrange: two replicas on one store, which then stops.
+    let Some((_pg, twilio, first, second)) = two_replicas_then_the_store_stops().await else {
+        return;
+    };
 
     // Act: the first replica decides ten Reservations from memory; then TaskRouter's retry
     // of each reaches the second.
@@ -196,15 +203,9 @@ async fn a_retry_at_another_replica_while_the_store_is_away_is_checked_and_not_s
 async fn a_retry_that_comes_once_the_store_is_back_finds_the_update_sent_from_memory_claimed() {
     // Arrange: two replicas on one store, which stops; the first decides five Reservations
     // from memory, and they land.
-    let Some(mut pg) = Postgres::start().await else {
+    let Some((mut pg, twilio, first, second)) = two_replicas_then_the_store_stops().await else {
         return;
     };
-    let twilio = Twilio::start().await;
-    let first = start(replica(&pg, &twilio, &[]));
-    let second = start(replica(&pg, &twilio, &[]));
-    post_rest_each(&first, 0..1).await;
-    assert!(twilio.wait_landed(0..1, Duration::from_secs(10)).await);
-    pg.stop();
     post_rest_each(&first, 1..6).await;
     let landed = twilio.wait_landed(1..6, Duration::from_secs(10)).await;
 
