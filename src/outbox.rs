@@ -233,15 +233,16 @@ impl Outbox {
                 .timed_out("claim", "claim a REST decision", CLAIM_TIMEOUT),
         };
         self.failed(&error);
-        // This replica sends the update from memory. Should the claim have committed all the
-        // same, its row is ended as sent from memory, so no other replica takes it over and a
-        // duplicate still finds it claimed; one that escapes this too is ended by the
-        // write-back of what was sent from memory, or at worst taken over after its lease and
-        // checked with Twilio before it is sent.
+        // This replica sends the update from memory, and says so to the store at once rather
+        // than at the next write-back: should the claim have committed all the same, its row
+        // is ended as sent from memory, so no other replica takes it over and a duplicate
+        // still finds it claimed. One that escapes this too is ended by the write-back, or at
+        // worst taken over after its lease and checked with Twilio before it is sent.
         let store = self.store.clone();
         let holder = self.holder.clone();
+        let row = [new_update(update)];
         tokio::spawn(async move {
-            let _ = store.end_given_up_claim(&sid, &holder).await;
+            let _ = store.note_sent_from_memory(&row, &holder).await;
         });
         self.unavailable(update)
     }

@@ -81,7 +81,7 @@ pub struct StoredUpdate {
 pub struct Ended {
     pub reservation_sid: String,
     /// landed, moved_on, final_error or expired (`sent_from_memory` is written only by
-    /// [`SharedStore::note_sent_from_memory`] and [`SharedStore::end_given_up_claim`]).
+    /// [`SharedStore::note_sent_from_memory`]).
     pub state: &'static str,
     pub attempts: u32,
     /// Kept as it was when `None`.
@@ -351,31 +351,6 @@ impl SharedStore {
                 Ok(done.rows_affected())
             },
         )
-        .await
-    }
-
-    /// Ends `holder`'s pending claim of `reservation_sid` as `sent_from_memory`, if it
-    /// exists: a claim that timed out may still have committed, and its update is being sent
-    /// from memory. Ended rather than deleted, so that a duplicate claiming it meanwhile
-    /// still finds it claimed, and no replica takes it over.
-    pub async fn end_given_up_claim(
-        &self,
-        reservation_sid: &str,
-        holder: &str,
-    ) -> Result<u64, StoreError> {
-        let (sid, holder) = (reservation_sid.to_owned(), holder.to_owned());
-        self.run("release", "withdraw a claim", move |pool| async move {
-            let done = sqlx::query(
-                "UPDATE assignment_router_updates
-                    SET state = 'sent_from_memory', ended_at = now(), holder = NULL
-                  WHERE reservation_sid = $1 AND holder = $2 AND state = 'pending'",
-            )
-            .bind(sid)
-            .bind(holder)
-            .execute(&pool)
-            .await?;
-            Ok(done.rows_affected())
-        })
         .await
     }
 

@@ -714,11 +714,11 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
         .await
         .unwrap();
     let not_theirs = store
-        .end_given_up_claim(&theirs, "replica-a")
+        .note_sent_from_memory(&[update(&theirs, &task)], "replica-a")
         .await
         .unwrap();
     let ended = store
-        .end_given_up_claim(&given_up, "replica-a")
+        .note_sent_from_memory(&[update(&given_up, &task)], "replica-a")
         .await
         .unwrap();
     let given_up_won = store
