@@ -235,9 +235,10 @@ impl Outbox {
         self.failed(&error);
         // This replica sends the update from memory, and says so to the store at once rather
         // than at the next write-back: should the claim have committed all the same, its row
-        // is ended as sent from memory, so no other replica takes it over and a duplicate
-        // still finds it claimed. One that escapes this too is ended by the write-back, or at
-        // worst taken over after its lease and checked with Twilio before it is sent.
+        // is ended as sent from memory, so no other replica takes it over; should it not have,
+        // an ended row is written, so a late commit changes nothing. Either way a duplicate
+        // finds it claimed. A note that fails is written by the write-back; a row that escapes
+        // both is taken over after its lease and checked with Twilio before it is sent.
         let store = self.store.clone();
         let holder = self.holder.clone();
         let row = [new_update(update)];
@@ -291,7 +292,8 @@ impl Outbox {
                         sent_from_memory = batch.len(),
                         written,
                         "wrote the updates sent from memory while the shared store was away: \
-                         their duplicates now find them claimed"
+                         their duplicates now find them claimed (`written` leaves out those \
+                         noted already)"
                     );
                 }
                 Err(error) => {
@@ -396,7 +398,8 @@ impl Outbox {
             self.write_from_memory().await;
         }
         // Everything this replica holds in the store is in `held` (a claim that timed out
-        // was ended as sent from memory), so with nothing there the store need not be asked.
+        // was noted as sent from memory; one whose note failed is taken over after its lease
+        // and checked with Twilio), so with nothing there the store need not be asked.
         if self.held_now().is_empty() {
             return 0;
         }
