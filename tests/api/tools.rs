@@ -681,12 +681,18 @@ async fn every_known_series_is_exported_from_start_and_rule_series_follow_a_relo
     )
     .unwrap();
     running.hang_up();
+    // A scrape can straddle the reload (one family read before it, the next after), so the
+    // series are read from the first scrape begun after the reload was counted.
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
-    let mut after = running.scrape().await;
-    while !after.text().contains("rule=\"new\"") && std::time::Instant::now() < deadline {
+    let reloaded = r#"assignment_router_rule_reloads_total{outcome="success"}"#;
+    while running.scrape().await.value::<f64>(reloaded) < 1.0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no reload within 10 s"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
-        after = running.scrape().await;
     }
+    let after = running.scrape().await;
     running.terminate();
     // Assert
     for series in [
