@@ -482,8 +482,10 @@ impl Outbox {
 
     /// The store answered: claims may use it again.
     fn succeeded(&self) {
+        let was_healthy = self.healthy.swap(true, Ordering::AcqRel);
+        // After the flag, so `store_up` never reads 1 while claims still go to memory.
         self.metrics.store_up(self.ready.load(Ordering::Acquire));
-        if !self.healthy.swap(true, Ordering::AcqRel) {
+        if !was_healthy {
             tracing::info!(
                 store = self.store.target(),
                 "the shared store answers again: REST decisions are claimed fleet-wide again"

@@ -215,6 +215,9 @@ async fn a_retry_that_comes_once_the_store_is_back_finds_the_update_sent_from_me
         rows_in_state(&pg, 1..6, "sent_from_memory").await == 5
     })
     .await;
+    // Until its own next read of the store succeeds, the second replica still counts it
+    // away and sends from memory without asking it: the retries must come after that.
+    let second_up = wait_store_up(&second, 1, Duration::from_secs(20)).await;
     let before = second.scrape().await;
     post_rest_each(&second, 1..6).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -231,6 +234,10 @@ async fn a_retry_that_comes_once_the_store_is_back_finds_the_update_sent_from_me
         noted,
         "the updates sent from memory were not written to the store ({} of 5 have rows)",
         rows_of(&pg, 1..6).await
+    );
+    assert!(
+        second_up,
+        "the second replica never counted the store up again:\n{before}"
     );
     assert_eq!(
         after.claims("lost") - before.claims("lost"),
