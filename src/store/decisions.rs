@@ -199,8 +199,9 @@ impl SharedStore {
                          (reservation_sid, task_sid, rule, decided_at, record)
                      SELECT sid, task, rule, to_timestamp(at), record
                        FROM unnest($1::text[], $2::text[], $3::text[], $4::float8[], $5::text[])
-                            AS batch (sid, task, rule, at, record)
+                            WITH ORDINALITY AS batch (sid, task, rule, at, record, position)
                       WHERE set_config('synchronous_commit', 'off', true) IS NOT NULL
+                      ORDER BY sid, position
                      ON CONFLICT (reservation_sid) DO NOTHING",
             )
             .bind(&batch.reservation_sids)
@@ -208,6 +209,11 @@ impl SharedStore {
             .bind(&batch.rules)
             .bind(&batch.decided_at)
             .bind(&batch.bodies)
+            // By Reservation: two replicas writing batches that share a Reservation (a
+            // duplicate callback decided at both) each wait on the other's insert of it, and
+            // in different orders that was a deadlock. Then by place in the batch, so of a
+            // Reservation decided twice in one batch the first is kept.
+            //
             // A record is kept in this replica's memory as well, so a crash of the server that
             // loses the last moment's records loses nothing the answer depended on: its commit
             // need not wait for the disk (`store::updates` says how), and adds no flush of its
@@ -429,9 +435,15 @@ impl SharedStore {
                 task.map(str::to_owned),
             ),
             (None, Some(task)) => (
-                "UPDATE assignment_router_updates
+                "WITH locked AS (
+                     SELECT reservation_sid FROM assignment_router_updates
+                      WHERE task_sid = $1 AND state = 'pending' AND $2::text IS NULL
+                      ORDER BY reservation_sid
+                        FOR UPDATE)
+                 UPDATE assignment_router_updates AS u
                     SET state = 'moved_on', ended_at = now(), last_error = $3, holder = NULL
-                  WHERE task_sid = $1 AND state = 'pending' AND $2::text IS NULL",
+                   FROM locked
+                  WHERE u.reservation_sid = locked.reservation_sid AND u.state = 'pending'",
                 task.to_owned(),
                 None,
             ),

@@ -10,6 +10,14 @@
 //! so the statement stays one round trip; `BEGIN`, `SET LOCAL`, the statement and `COMMIT`
 //! were four, each waking the server and the store's thread. A statement that touches no row
 //! wrote nothing, and its commit has nothing to wait for either way.
+//!
+//! Statements that touch many rows lock them in one order, by Reservation (`ORDER BY
+//! reservation_sid FOR UPDATE` before the change), whatever order their input or the plan has.
+//! A replica renews, ends and releases its updates on different connections at once, and
+//! TaskRouter's events end a Task's updates meanwhile: two statements locking the same rows
+//! in different orders deadlocked, and PostgreSQL failed one of them (a renewal that failed
+//! so sent the next claims to memory). The sweep skips rows another statement has locked; it
+//! takes them next time.
 
 use std::time::{Duration, SystemTime};
 
@@ -189,9 +197,16 @@ impl SharedStore {
         let holder = holder.to_owned();
         self.run("renew", "renew its leases", move |pool| async move {
             let done = sqlx::query(
-                "UPDATE assignment_router_updates
+                "WITH locked AS (
+                     SELECT reservation_sid FROM assignment_router_updates
+                      WHERE holder = $1 AND state = 'pending' AND reservation_sid = ANY($2)
+                      ORDER BY reservation_sid
+                        FOR UPDATE)
+                 UPDATE assignment_router_updates AS u
                     SET leased_until = now() + make_interval(secs => $3)
-                  WHERE holder = $1 AND state = 'pending' AND reservation_sid = ANY($2)",
+                   FROM locked
+                  WHERE u.reservation_sid = locked.reservation_sid
+                        AND u.holder = $1 AND u.state = 'pending'",
             )
             .bind(holder)
             .bind(reservation_sids)
@@ -254,13 +269,20 @@ impl SharedStore {
                 errors.push(end.last_error);
             }
             sqlx::query(
-                "UPDATE assignment_router_updates AS u
+                "WITH locked AS (
+                     SELECT reservation_sid FROM assignment_router_updates
+                      WHERE state = 'pending' AND reservation_sid = ANY($1)
+                      ORDER BY reservation_sid
+                        FOR UPDATE)
+                 UPDATE assignment_router_updates AS u
                     SET state = e.state, attempts = e.attempts,
                         last_error = coalesce(e.last_error, u.last_error),
                         ended_at = now(), holder = NULL
-                   FROM unnest($1::text[], $2::text[], $3::int4[], $4::text[])
+                   FROM locked,
+                        unnest($1::text[], $2::text[], $3::int4[], $4::text[])
                         AS e(reservation_sid, state, attempts, last_error)
-                  WHERE u.reservation_sid = e.reservation_sid AND u.state = 'pending'
+                  WHERE u.reservation_sid = locked.reservation_sid
+                        AND e.reservation_sid = locked.reservation_sid AND u.state = 'pending'
                         AND set_config('synchronous_commit', 'off', true) IS NOT NULL",
             )
             .bind(sids)
@@ -284,11 +306,18 @@ impl SharedStore {
         let holder = holder.to_owned();
         self.run("release", "release its leases", move |pool| async move {
             let done = sqlx::query(
-                "UPDATE assignment_router_updates
+                "WITH locked AS (
+                     SELECT reservation_sid FROM assignment_router_updates
+                      WHERE holder = $1 AND state = 'pending'
+                            AND ($2::text[] IS NULL OR reservation_sid = ANY($2))
+                      ORDER BY reservation_sid
+                        FOR UPDATE)
+                 UPDATE assignment_router_updates AS u
                     SET holder = NULL, leased_until = now() - interval '1 second',
-                        next_attempt_at = least(next_attempt_at, now())
-                  WHERE holder = $1 AND state = 'pending'
-                        AND ($2::text[] IS NULL OR reservation_sid = ANY($2))",
+                        next_attempt_at = least(u.next_attempt_at, now())
+                   FROM locked
+                  WHERE u.reservation_sid = locked.reservation_sid
+                        AND u.holder = $1 AND u.state = 'pending'",
             )
             .bind(holder)
             .bind(reservation_sids)
@@ -332,6 +361,7 @@ impl SharedStore {
                                $6::text[], $7::text[], $8::float8[], $9::float8[])
                         AS n(sid, workspace, worker, task, rule, instruction, body, decided,
                              deadline)
+                  ORDER BY n.sid
                  ON CONFLICT (reservation_sid) DO UPDATE
                     SET state = 'sent_from_memory', ended_at = now(), holder = NULL
                   WHERE u.holder = $10 AND u.state = 'pending'",
@@ -363,7 +393,11 @@ impl SharedStore {
             move |pool| async move {
                 let done = sqlx::query(
                     "DELETE FROM assignment_router_updates
-                  WHERE state <> 'pending' AND ended_at < now() - make_interval(hours => $1)",
+                  WHERE reservation_sid IN (
+                        SELECT reservation_sid FROM assignment_router_updates
+                         WHERE state <> 'pending'
+                               AND ended_at < now() - make_interval(hours => $1)
+                           FOR UPDATE SKIP LOCKED)",
                 )
                 .bind(hours)
                 .execute(&pool)

@@ -988,3 +988,136 @@ async fn a_flush_waits_for_the_ends_queued_before_it_and_no_longer() {
         "{waited_for_nothing:?}"
     );
 }
+
+/// Pending rows of `holder`'s, for Task `task`, written in one statement in the order of
+/// `sids` (so the table holds them in that order, not by Reservation).
+async fn pending_rows(postgres: &Postgres, sids: &[String], task: &str, holder: &str) {
+    let values: Vec<String> = sids
+        .iter()
+        .map(|sid| {
+            format!(
+                "('{sid}', 'WS0000000000000000000000000000000a', \
+                  'WK0000000000000000000000000000000a', '{task}', 'vip', 'dequeue', \
+                  'Instruction=dequeue', now(), now() + interval '2 minutes', now(), \
+                  '{holder}', now() + interval '30 seconds')"
+            )
+        })
+        .collect();
+    postgres
+        .execute(&format!(
+            "INSERT INTO assignment_router_updates
+                 (reservation_sid, workspace_sid, worker_sid, task_sid, rule, instruction, body,
+                  created_at, deadline_at, next_attempt_at, holder, leased_until)
+             VALUES {}",
+            values.join(", ")
+        ))
+        .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn statements_over_many_updates_at_once_never_deadlock_each_other() {
+    let Some((postgres, store, metrics)) = store().await else {
+        return;
+    };
+    // Each statement from a pool of its own, as the deliverer, the ends' writer, shutdown
+    // and TaskRouter's events use different connections at once.
+    let pools: Vec<SharedStore> = (0..3)
+        .map(|_| another_pool(&postgres, metrics.clone()))
+        .collect();
+    let lease = Duration::from_secs(30);
+    let mut failures = Vec::new();
+    for round in 0..12 {
+        // Arrange: a replica's updates, the table holding them in no particular order, and
+        // each statement given them in an order of its own.
+        let task = unique("WT");
+        let mut sids: Vec<String> = (0..300).map(|_| unique("WR")).collect();
+        pending_rows(&postgres, &sids, &task, "replica-a").await;
+        sids.sort();
+        let ascending = sids.clone();
+        sids.reverse();
+        let ends: Vec<Ended> = sids
+            .iter()
+            .map(|sid| Ended {
+                reservation_sid: sid.clone(),
+                state: "landed",
+                attempts: 1,
+                last_error: None,
+            })
+            .collect();
+        fastrand::shuffle(&mut sids);
+
+        // Act: all at once.
+        let (renewed, ended, released, moved_on) = tokio::join!(
+            store.renew("replica-a", ascending, lease),
+            pools[0].end(ends),
+            pools[1].release("replica-a", Some(sids)),
+            pools[2].end_moved_on(None, Some(&task), "the Task was canceled"),
+        );
+
+        // Assert (below): every statement did its work, whoever came first.
+        for (what, result) in [
+            ("renew", renewed.map(|_| ())),
+            ("end", ended),
+            ("release", released.map(|_| ())),
+            ("end the Task's", moved_on.map(|_| ())),
+        ] {
+            if let Err(error) = result {
+                failures.push(format!("round {round}, {what}: {error}"));
+            }
+        }
+        let pending = postgres
+            .query_scalar::<i64>(&format!(
+                "SELECT count(*) FROM assignment_router_updates
+                  WHERE task_sid = '{task}' AND state = 'pending'"
+            ))
+            .await;
+        if pending != 0 {
+            failures.push(format!("round {round}: {pending} updates still pending"));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    assert!(
+        !postgres.log().contains("deadlock detected"),
+        "{}",
+        postgres.log()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_replicas_writing_the_same_records_in_different_orders_never_deadlock() {
+    let Some((postgres, store, metrics)) = store().await else {
+        return;
+    };
+    let other = another_pool(&postgres, metrics);
+    let now = SystemTime::now();
+    let mut failures = Vec::new();
+    for round in 0..12 {
+        // Arrange: the same Reservations decided at both replicas (a duplicate callback at
+        // each), in batches whose orders differ.
+        let task = unique("WT");
+        let mut sids: Vec<String> = (0..256).map(|_| unique("WR")).collect();
+        let mine = encoded(
+            sids.iter()
+                .map(|s| record(s, &task, "inline", now))
+                .collect(),
+        );
+        sids.reverse();
+        let theirs = encoded(
+            sids.iter()
+                .map(|s| record(s, &task, "inline", now))
+                .collect(),
+        );
+
+        // Act
+        let (written, written_there) =
+            tokio::join!(store.insert_decisions(mine), other.insert_decisions(theirs));
+
+        // Assert (below): each Reservation recorded once, by one replica or the other.
+        match (written, written_there) {
+            (Ok(a), Ok(b)) if a + b == 256 => {}
+            (Ok(a), Ok(b)) => failures.push(format!("round {round}: {a} + {b} written")),
+            (a, b) => failures.push(format!("round {round}: {:?} / {:?}", a.err(), b.err())),
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+}
