@@ -11,13 +11,14 @@
 //! were four, each waking the server and the store's thread. A statement that touches no row
 //! wrote nothing, and its commit has nothing to wait for either way.
 //!
-//! Statements that touch many rows lock them in one order, by Reservation (`ORDER BY
-//! reservation_sid FOR UPDATE` before the change), whatever order their input or the plan has.
-//! A replica renews, ends and releases its updates on different connections at once, and
+//! Statements that touch many rows first lock them in one order, by Reservation (a CTE's
+//! `ORDER BY reservation_sid FOR UPDATE`), whatever order their input or the plan has, and
+//! repeat their conditions in the `UPDATE`, for a row that changed while they waited. A
+//! replica renews, ends and releases its updates on different connections at once, and
 //! TaskRouter's events end a Task's updates meanwhile: two statements locking the same rows
-//! in different orders deadlocked, and PostgreSQL failed one of them (a renewal that failed
-//! so sent the next claims to memory). The sweep skips rows another statement has locked; it
-//! takes them next time.
+//! in different orders deadlocked, and PostgreSQL failed one of them (a failed renewal sent
+//! the next claims to memory). The sweep skips rows another statement has locked; it deletes
+//! them next time.
 
 use std::time::{Duration, SystemTime};
 
