@@ -495,9 +495,12 @@ impl Outbox {
 
     /// Marks the store as failing, and logs it at most once a minute. Only what claims
     /// depend on (the claim itself, and the background work that polls the store) sends
-    /// claims to memory: bookkeeping that falls behind under load must not.
+    /// claims to memory: bookkeeping that falls behind under load must not, and neither
+    /// must a conflict (a lease renewal chosen as a deadlock's victim): the server answered,
+    /// and sending claims to memory would open the one window in which a duplicate reaching
+    /// two replicas at once is sent twice. The work is done again on its next turn.
     fn failed(&self, error: &StoreError) {
-        if !matches!(error.operation, "attempt" | "end" | "release") {
+        if !error.is_conflict() && !matches!(error.operation, "attempt" | "end" | "release") {
             self.healthy.store(false, Ordering::Release);
             self.metrics.store_up(false);
         }

@@ -50,6 +50,41 @@ pub struct StoreError {
     what: &'static str,
     target: String,
     reason: String,
+    conflict: bool,
+}
+
+impl StoreError {
+    /// The server answered, and called the statement off because it crossed another
+    /// transaction (a deadlock, a serialization failure): the store is up, its connections
+    /// are sound, and the same work may succeed when it is done again.
+    pub fn is_conflict(&self) -> bool {
+        self.conflict
+    }
+}
+
+/// Why an operation failed, before it is named: the reason in words, and whether it was a
+/// conflict (see [`StoreError::is_conflict`]).
+struct Failure {
+    reason: String,
+    conflict: bool,
+}
+
+impl Failure {
+    fn of(error: &sqlx::Error) -> Self {
+        Self {
+            reason: plain(error),
+            conflict: is_conflict(error),
+        }
+    }
+}
+
+impl From<String> for Failure {
+    fn from(reason: String) -> Self {
+        Self {
+            reason,
+            conflict: false,
+        }
+    }
 }
 
 /// The PostgreSQL pool, and the runtime its connections live on. Cheap to clone. `Debug`
@@ -112,6 +147,7 @@ impl SharedStore {
             what,
             target: self.target.to_string(),
             reason: reason.to_owned(),
+            conflict: false,
         }
     }
 
@@ -178,9 +214,12 @@ impl SharedStore {
             OPERATION_TIMEOUT
         };
         let result = match tokio::time::timeout(limit, &mut task.0).await {
-            Ok(Ok(result)) => result.map_err(|error| plain(&error)),
-            Ok(Err(_)) => Err("the store's thread stopped".to_owned()),
-            Err(_) => Err(format!("no answer within {} s", limit.as_secs())),
+            Ok(Ok(result)) => result.map_err(|error| Failure::of(&error)),
+            Ok(Err(_)) => Err(Failure::from("the store's thread stopped".to_owned())),
+            Err(_) => Err(Failure::from(format!(
+                "no answer within {} s",
+                limit.as_secs()
+            ))),
         };
         self.finish(operation, what, started, result)
     }
@@ -202,11 +241,11 @@ impl SharedStore {
         };
         let started = Instant::now();
         let result = match tokio::time::timeout(OPERATION_TIMEOUT, work(pool)).await {
-            Ok(result) => result.map_err(|error| plain(&error)),
-            Err(_) => Err(format!(
+            Ok(result) => result.map_err(|error| Failure::of(&error)),
+            Err(_) => Err(Failure::from(format!(
                 "no answer within {} s",
                 OPERATION_TIMEOUT.as_secs()
-            )),
+            ))),
         };
         self.finish(operation, what, started, result)
     }
@@ -217,18 +256,21 @@ impl SharedStore {
         operation: &'static str,
         what: &'static str,
         started: Instant,
-        result: Result<T, String>,
+        result: Result<T, Failure>,
     ) -> Result<T, StoreError> {
         self.metrics
             .store_operation(operation, started.elapsed(), result.is_ok());
-        if result.is_err() {
+        // A conflict came over a sound connection: the claims' connections need not be made
+        // again, which would cost the next claims a connect each.
+        if result.as_ref().is_err_and(|failure| !failure.conflict) {
             self.thread_pools.start_over();
         }
-        result.map_err(|reason| StoreError {
+        result.map_err(|failure| StoreError {
             operation,
             what,
             target: self.target.to_string(),
-            reason,
+            reason: failure.reason,
+            conflict: failure.conflict,
         })
     }
 }
@@ -284,6 +326,13 @@ fn describe_target(options: &PgConnectOptions) -> String {
         Some(socket) => format!("{}/{database}", socket.display()),
         None => format!("{}:{}/{database}", options.get_host(), options.get_port()),
     }
+}
+
+/// Whether PostgreSQL called the statement off for crossing another transaction:
+/// `deadlock_detected` (40P01) or `serialization_failure` (40001).
+fn is_conflict(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(database)
+        if matches!(database.code().as_deref(), Some("40P01" | "40001")))
 }
 
 /// sqlx's error in words. Its messages name the server's complaint (`password authentication

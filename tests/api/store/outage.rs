@@ -4,6 +4,8 @@
 
 use std::time::Duration;
 
+use sqlx::Connection;
+
 use super::*;
 use crate::support::postgres::Postgres;
 use crate::support::process::start;
@@ -364,4 +366,86 @@ async fn a_replica_starts_with_the_store_down_and_decisions_become_durable_once_
     assert!(landed, "{}", twilio.summary());
     assert_eq!(twilio.landings_of(0..6), vec![1; 6], "{}", twilio.summary());
     assert!(scrape.store_unavailable() >= 3, "{scrape}");
+}
+
+#[tokio::test]
+async fn a_lease_renewal_called_off_as_a_deadlock_leaves_claims_in_the_store() {
+    // Arrange: a replica holds two updates (Twilio failing), and another session holds the
+    // higher of the two Reservations' rows.
+    let Some(pg) = Postgres::start().await else {
+        return;
+    };
+    let twilio = Twilio::start().await;
+    twilio.fail_posts();
+    let service = start(replica(
+        &pg,
+        &twilio,
+        &[
+            ("APP_STORE__LEASE_SECS", "3"),
+            ("APP_TWILIO__UPDATE_DEADLINE_SECS", "60"),
+        ],
+    ));
+    post_rest_each(&service, 0..2).await;
+    assert_eq!(rows_in_state(&pg, 0..2, "pending").await, 2);
+    let mut held = [reservation_sid(0), reservation_sid(1)];
+    held.sort();
+    let mut other = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+    let lock = "SELECT reservation_sid FROM assignment_router_updates
+                 WHERE reservation_sid = $1 FOR UPDATE";
+    sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query(lock)
+        .bind(&held[1])
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    // Act: once the replica's renewal has locked the lower row and waits for the higher,
+    // the other session asks for the lower: PostgreSQL calls the renewal off, a deadlock's
+    // victim. Then a callback comes at once.
+    let renewal_waits = wait_until(Duration::from_secs(10), async || {
+        pg.query_scalar::<i64>(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE application_name = 'assignment-router' AND wait_event_type = 'Lock'
+                AND query LIKE '%SET leased_until = now() + make_interval%'",
+        )
+        .await
+            > 0
+    })
+    .await;
+    assert!(
+        renewal_waits,
+        "the replica's renewal never waited for the row"
+    );
+    let before = service.scrape().await;
+    let crossed = sqlx::query(lock).bind(&held[0]).execute(&mut other).await;
+    post_rest_each(&service, 2..3).await;
+    let after = service.scrape().await;
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    twilio.stop_failing();
+    let landed = twilio.wait_landed(0..3, Duration::from_secs(20)).await;
+
+    // Assert: there was a deadlock, and the renewal was its victim; the callback after it
+    // was claimed in the store, not sent from memory, and nothing went twice.
+    assert!(crossed.is_ok(), "{crossed:?}");
+    assert!(pg.log().contains("deadlock detected"), "{}", pg.log());
+    assert_eq!(
+        (
+            after.claims("won") - before.claims("won"),
+            after.store_unavailable() - before.store_unavailable(),
+            after.store_up()
+        ),
+        (1, 0, 1),
+        "a conflict sent claims to memory:\n{after}"
+    );
+    assert_eq!(
+        rows_in_state(&pg, 2..3, "pending").await + rows_in_state(&pg, 2..3, "landed").await,
+        1
+    );
+    assert!(landed, "{}", twilio.summary());
+    assert_eq!(twilio.landings_of(0..3), vec![1; 3], "{}", twilio.summary());
+    assert_eq!(
+        twilio.gets(2),
+        0,
+        "the claimed update was checked as if sent from memory"
+    );
 }

@@ -15,6 +15,7 @@ use assignment_router::store::decisions::{
 use assignment_router::store::updates::{Ended, NewUpdate};
 use assignment_router::telemetry::metrics::Metrics;
 use secrecy::SecretString;
+use sqlx::Connection;
 use tokio::runtime::Handle;
 
 use crate::support::postgres::Postgres;
@@ -1120,4 +1121,70 @@ async fn two_replicas_writing_the_same_records_in_different_orders_never_deadloc
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_statement_chosen_as_a_deadlocks_victim_is_a_conflict_and_a_stopped_server_is_not() {
+    let Some((mut postgres, store, _metrics)) = store().await else {
+        return;
+    };
+    // Arrange: two updates this replica holds, and another session holding the second.
+    let task = unique("WT");
+    let mut sids: Vec<String> = (0..2).map(|_| unique("WR")).collect();
+    sids.sort();
+    pending_rows(&postgres, &sids, &task, "replica-a").await;
+    let mut other = sqlx::PgConnection::connect(&postgres.url()).await.unwrap();
+    let lock = "SELECT reservation_sid FROM assignment_router_updates
+                 WHERE reservation_sid = $1 FOR UPDATE";
+    sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
+    sqlx::query(lock)
+        .bind(&sids[1])
+        .execute(&mut other)
+        .await
+        .unwrap();
+
+    // Act: the renewal locks the first and waits for the second; once it waits, the other
+    // session asks for the first. PostgreSQL finds the cycle at the renewal, which waited
+    // first, and calls it off.
+    let renewal = {
+        let store = store.clone();
+        let sids = sids.clone();
+        tokio::spawn(async move {
+            store
+                .renew("replica-a", sids, Duration::from_secs(30))
+                .await
+        })
+    };
+    let waiting = Instant::now();
+    while postgres
+        .query_scalar::<i64>(
+            "SELECT count(*) FROM pg_stat_activity
+              WHERE application_name = 'assignment-router' AND wait_event_type = 'Lock'",
+        )
+        .await
+        == 0
+    {
+        assert!(
+            waiting.elapsed() < Duration::from_secs(5),
+            "the renewal never waited"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let crossed = sqlx::query(lock).bind(&sids[0]).execute(&mut other).await;
+    let renewed = renewal.await.unwrap();
+    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+
+    // Assert: the renewal, not the other session, was called off, as a conflict.
+    assert!(crossed.is_ok(), "{crossed:?}");
+    let error = renewed.expect_err("one of the two must be called off");
+    assert!(error.is_conflict(), "{error}");
+    assert!(error.to_string().contains("deadlock detected"), "{error}");
+
+    // A server that is gone is not a conflict: claims must go to memory then.
+    postgres.stop();
+    let error = store
+        .renew("replica-a", sids, Duration::from_secs(30))
+        .await
+        .expect_err("the server is stopped");
+    assert!(!error.is_conflict(), "{error}");
 }
