@@ -173,6 +173,41 @@ pub fn sql_list(numbers: Range<usize>) -> String {
         .join(", ")
 }
 
+/// Another session, in a transaction of its own, locking rows of the outbox as a test asks:
+/// to make a replica's statement wait for them, or to cross it into a deadlock.
+pub struct RowLocks(sqlx::PgConnection);
+
+impl RowLocks {
+    pub async fn begin(pg: &Postgres) -> Self {
+        use sqlx::Connection;
+        let mut connection = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
+        sqlx::raw_sql("BEGIN")
+            .execute(&mut connection)
+            .await
+            .unwrap();
+        Self(connection)
+    }
+
+    /// Locks Reservation `sid`'s update, waiting for whoever holds it.
+    pub async fn lock(&mut self, sid: &str) -> Result<(), sqlx::Error> {
+        sqlx::query(
+            "SELECT reservation_sid FROM assignment_router_updates
+              WHERE reservation_sid = $1 FOR UPDATE",
+        )
+        .bind(sid)
+        .execute(&mut self.0)
+        .await
+        .map(|_| ())
+    }
+
+    pub async fn roll_back(mut self) {
+        sqlx::raw_sql("ROLLBACK")
+            .execute(&mut self.0)
+            .await
+            .unwrap();
+    }
+}
+
 /// How many of these Reservations' rows are in this state.
 pub async fn rows_in_state(pg: &Postgres, numbers: Range<usize>, state: &str) -> i64 {
     pg.try_query_scalar::<i64>(&format!(

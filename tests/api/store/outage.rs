@@ -4,8 +4,6 @@
 
 use std::time::Duration;
 
-use sqlx::Connection;
-
 use super::*;
 use crate::support::postgres::Postgres;
 use crate::support::process::start;
@@ -389,15 +387,8 @@ async fn a_lease_renewal_called_off_as_a_deadlock_leaves_claims_in_the_store() {
     assert_eq!(rows_in_state(&pg, 0..2, "pending").await, 2);
     let mut held = [reservation_sid(0), reservation_sid(1)];
     held.sort();
-    let mut other = sqlx::PgConnection::connect(&pg.url()).await.unwrap();
-    let lock = "SELECT reservation_sid FROM assignment_router_updates
-                 WHERE reservation_sid = $1 FOR UPDATE";
-    sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query(lock)
-        .bind(&held[1])
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = RowLocks::begin(&pg).await;
+    other.lock(&held[1]).await.unwrap();
 
     // Act: once the replica's renewal has locked the lower row and waits for the higher,
     // the other session asks for the lower: PostgreSQL calls the renewal off, a deadlock's
@@ -417,10 +408,10 @@ async fn a_lease_renewal_called_off_as_a_deadlock_leaves_claims_in_the_store() {
         "the replica's renewal never waited for the row"
     );
     let before = service.scrape().await;
-    let crossed = sqlx::query(lock).bind(&held[0]).execute(&mut other).await;
+    let crossed = other.lock(&held[0]).await;
     post_rest_each(&service, 2..3).await;
     let after = service.scrape().await;
-    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    other.roll_back().await;
     twilio.stop_failing();
     let landed = twilio.wait_landed(0..3, Duration::from_secs(20)).await;
 

@@ -15,9 +15,9 @@ use assignment_router::store::decisions::{
 use assignment_router::store::updates::{Ended, NewUpdate};
 use assignment_router::telemetry::metrics::Metrics;
 use secrecy::SecretString;
-use sqlx::Connection;
 use tokio::runtime::Handle;
 
+use super::RowLocks;
 use crate::support::postgres::Postgres;
 
 /// A server of this test's own, migrated, and the store on it; `None` where PostgreSQL is
@@ -1133,15 +1133,8 @@ async fn a_statement_chosen_as_a_deadlocks_victim_is_a_conflict_and_a_stopped_se
     let mut sids: Vec<String> = (0..2).map(|_| unique("WR")).collect();
     sids.sort();
     pending_rows(&postgres, &sids, &task, "replica-a").await;
-    let mut other = sqlx::PgConnection::connect(&postgres.url()).await.unwrap();
-    let lock = "SELECT reservation_sid FROM assignment_router_updates
-                 WHERE reservation_sid = $1 FOR UPDATE";
-    sqlx::raw_sql("BEGIN").execute(&mut other).await.unwrap();
-    sqlx::query(lock)
-        .bind(&sids[1])
-        .execute(&mut other)
-        .await
-        .unwrap();
+    let mut other = RowLocks::begin(&postgres).await;
+    other.lock(&sids[1]).await.unwrap();
 
     // Act: the renewal locks the first and waits for the second; once it waits, the other
     // session asks for the first. PostgreSQL finds the cycle at the renewal, which waited
@@ -1170,9 +1163,9 @@ async fn a_statement_chosen_as_a_deadlocks_victim_is_a_conflict_and_a_stopped_se
         );
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let crossed = sqlx::query(lock).bind(&sids[0]).execute(&mut other).await;
+    let crossed = other.lock(&sids[0]).await;
     let renewed = renewal.await.unwrap();
-    sqlx::raw_sql("ROLLBACK").execute(&mut other).await.unwrap();
+    other.roll_back().await;
 
     // Assert: the renewal, not the other session, was called off, as a conflict.
     assert!(crossed.is_ok(), "{crossed:?}");
