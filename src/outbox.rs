@@ -6,6 +6,13 @@
 //! - Every replica polls for pending updates whose lease ran out (their holder died, stopped
 //!   or restarted) and takes them over (`FOR UPDATE SKIP LOCKED`); the deliverer checks with
 //!   Twilio before sending one again.
+//! - A claim is committed before `{}` goes out, without waiting for the server's disk: other
+//!   replicas see it at once, and a replica that dies leaves it with the server. Until it is
+//!   on disk, the replica keeps a copy in memory; every [`CONFIRM_EVERY`] one statement has all
+//!   of them on disk (its commit waits for the flush, which takes everything before it) and
+//!   writes again any the server lost in a crash. Only the server and this replica failing
+//!   together within that moment lose a claim, as only both copies going at once would.
+//!   `store.claim_waits_for_disk` makes `{}` wait for the disk instead.
 //! - When the store does not answer a claim within 500 ms, the update is sent from memory,
 //!   as with no store at all, once Twilio says the Reservation is still pending: routing
 //!   never waits on the database.
@@ -25,7 +32,7 @@ use crate::instruction::InstructionKind;
 use crate::recording;
 use crate::store::updates::{Ended, NewUpdate, StoredUpdate};
 use crate::store::{SharedStore, StoreError};
-use crate::telemetry::events::{StoreFailed, StoreMigrated, UpdateTakenOver};
+use crate::telemetry::events::{ClaimsRestored, StoreFailed, StoreMigrated, UpdateTakenOver};
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::throttle::Throttle;
 use crate::twilio::client::ReservationTarget;
@@ -53,6 +60,11 @@ const TAKE_AT_ONCE: usize = 200;
 const FROM_MEMORY_KEPT: usize = 20_000;
 /// Updates sent from memory written to the store per statement.
 const FROM_MEMORY_AT_ONCE: usize = 1_000;
+/// How often the claims not yet known to be on disk are confirmed: the longest a claim is
+/// only in the server's memory and this replica's, give or take one flush.
+pub const CONFIRM_EVERY: Duration = Duration::from_millis(50);
+/// Claims confirmed per statement, at most; more wait for the next turn.
+const CONFIRM_AT_ONCE: usize = 2_000;
 
 /// Where REST decisions are claimed and kept, chosen at start from `store.url`.
 #[derive(Debug, Clone)]
@@ -105,6 +117,10 @@ pub struct Outbox {
     holder: String,
     lease: Duration,
     keep_hours: u64,
+    /// `store.claim_waits_for_disk`.
+    claim_waits_for_disk: bool,
+    /// Claims committed without waiting for the disk, kept until the store has them on disk.
+    unconfirmed: Mutex<VecDeque<NewUpdate>>,
     /// The schema is known to be in place; until then claims go straight to memory.
     ready: AtomicBool,
     /// The store's last answer was a success. While it is not, claims go straight to memory
@@ -131,6 +147,7 @@ impl Outbox {
         deliverer: Deliverer,
         lease: Duration,
         keep_hours: u64,
+        claim_waits_for_disk: bool,
         metrics: Arc<Metrics>,
         runtime: &tokio::runtime::Handle,
     ) -> Self {
@@ -142,6 +159,8 @@ impl Outbox {
             holder: holder_name(),
             lease,
             keep_hours,
+            claim_waits_for_disk,
+            unconfirmed: Mutex::default(),
             ready: AtomicBool::new(false),
             healthy: AtomicBool::new(true),
             closed: AtomicBool::new(false),
@@ -209,10 +228,12 @@ impl Outbox {
             return self.unavailable(update);
         }
         let sid = update.target.reservation_sid.clone();
+        let claim = new_update(update);
+        let kept = (!self.claim_waits_for_disk).then(|| claim.clone());
         let claimed = tokio::time::timeout(
             CLAIM_TIMEOUT,
             self.store
-                .claim(new_update(update), &self.holder, self.lease),
+                .claim(claim, &self.holder, self.lease, self.claim_waits_for_disk),
         )
         .await;
         let error = match claimed {
@@ -221,6 +242,9 @@ impl Outbox {
                 self.metrics.store_claimed(won);
                 if !won {
                     return Claim::Lost;
+                }
+                if let Some(kept) = kept {
+                    self.keep_unconfirmed(kept);
                 }
                 self.hold(&sid);
                 update.durable = true;
@@ -313,6 +337,76 @@ impl Outbox {
         }
     }
 
+    /// Keeps `claim`, committed without waiting for the disk, until it is confirmed there.
+    fn keep_unconfirmed(&self, claim: NewUpdate) {
+        let mut unconfirmed = self
+            .unconfirmed
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        // Only while confirmations fail and claims still succeed, which the first failure
+        // ends (claims then go to memory): the oldest have been with the server longest.
+        if unconfirmed.len() >= FROM_MEMORY_KEPT {
+            unconfirmed.pop_front();
+        }
+        unconfirmed.push_back(claim);
+    }
+
+    /// Confirms the claims kept so far on disk, writing again those the store lost (see the
+    /// module). `true` when the store confirmed them all (or there were none).
+    pub async fn confirm_claims(&self) -> bool {
+        loop {
+            let batch: Vec<NewUpdate> = {
+                let mut unconfirmed = self
+                    .unconfirmed
+                    .lock()
+                    .unwrap_or_else(std::sync::PoisonError::into_inner);
+                let take = unconfirmed.len().min(CONFIRM_AT_ONCE);
+                unconfirmed.drain(..take).collect()
+            };
+            if batch.is_empty() {
+                return true;
+            }
+            match self
+                .store
+                .confirm_claims(&batch, &self.holder, self.lease)
+                .await
+            {
+                Ok(0) => self.succeeded(),
+                Ok(restored) => {
+                    self.succeeded();
+                    ClaimsRestored {
+                        count: restored,
+                        confirmed: batch.len(),
+                    }
+                    .emit(&self.metrics);
+                }
+                Err(error) => {
+                    // A store that cannot confirm cannot be trusted with new claims either:
+                    // they go to memory until it answers, and these are tried again.
+                    self.failed(&error);
+                    let mut unconfirmed = self
+                        .unconfirmed
+                        .lock()
+                        .unwrap_or_else(std::sync::PoisonError::into_inner);
+                    for claim in batch.into_iter().rev() {
+                        unconfirmed.push_front(claim);
+                    }
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Confirms claims every [`CONFIRM_EVERY`], until the process ends.
+    pub async fn confirm_forever(self: Arc<Self>) {
+        let mut every = tokio::time::interval(CONFIRM_EVERY);
+        every.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            every.tick().await;
+            self.confirm_claims().await;
+        }
+    }
+
     /// The background work, until the process ends: finishing migrations the store was
     /// down for, taking over updates whose holder is gone, renewing this replica's
     /// leases, counting the outbox and deleting old rows.
@@ -392,6 +486,13 @@ impl Outbox {
     /// given up, so another replica takes those updates at once.
     pub async fn close(&self) -> u64 {
         self.closed.store(true, Ordering::Release);
+        // Claims kept only in memory must reach the disk before this replica goes.
+        if !self.confirm_claims().await {
+            tracing::error!(
+                "could not confirm this replica's last claims on the shared store's disk: \
+                 a crash of its server now would lose those it had not flushed"
+            );
+        }
         // Ends first: an update that ended here must not be left to look pending.
         self.ends.flush(ends::WRITE_FOR).await;
         if self.healthy.load(Ordering::Acquire) {

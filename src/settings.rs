@@ -49,6 +49,7 @@ const KNOWN_KEYS: &[&str] = &[
     "store.url",
     "store.max_connections",
     "store.lease_secs",
+    "store.claim_waits_for_disk",
     "decisions.keep",
     "decisions.keep_hours",
     "decisions.mask",
@@ -199,6 +200,10 @@ pub struct StoreSettings {
     pub url: Option<SecretString>,
     pub max_connections: u32,
     pub lease_secs: u64,
+    /// `true`: a claim's `{}` waits until the claim is on the server's disk. `false` (the
+    /// default): until the server has it, while this replica keeps it in memory until it is
+    /// on disk, moments later (see `crate::outbox`).
+    pub claim_waits_for_disk: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]

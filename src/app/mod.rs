@@ -165,6 +165,7 @@ impl Application {
                     deliverer.clone(),
                     Duration::from_secs(settings.store.lease_secs),
                     settings.decisions.keep_hours,
+                    settings.store.claim_waits_for_disk,
                     metrics.clone(),
                     &runtime.handle(),
                 ));
@@ -330,6 +331,7 @@ fn start_outbox(outbox: &Arc<Outbox>, runtime: &BackgroundRuntime) {
     runtime.handle().spawn(async move {
         let result = first.migrate(MIGRATE_AT_START).await;
         let _ = done.send(result);
+        tokio::spawn(first.clone().confirm_forever());
         first.run().await;
     });
     tracing::info!(

@@ -179,6 +179,7 @@ fn the_store_is_memory_by_default_and_database_url_names_the_shared_one() {
     assert!(memory.store.url.is_none());
     assert_eq!(memory.store.lease_secs, 10);
     assert_eq!(memory.store.max_connections, 8);
+    assert!(!memory.store.claim_waits_for_disk);
     assert_eq!(memory.decisions.keep_hours, 72);
 
     let from_database_url = Settings::load_with(
@@ -368,4 +369,28 @@ fn the_admin_bearer_token_is_a_secret() {
     let token = settings.admin.bearer_token.as_ref().unwrap();
     assert_eq!(token.expose_secret(), "b3arer-s3cret");
     assert!(!format!("{settings:?}").contains("b3arer-s3cret"));
+}
+
+#[test]
+fn a_claim_can_be_made_to_wait_for_the_disk_and_a_word_that_is_not_a_bool_is_refused() {
+    let waiting = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("APP_STORE__CLAIM_WAITS_FOR_DISK", "true"),
+        ]),
+    )
+    .unwrap();
+    assert!(waiting.store.claim_waits_for_disk);
+
+    let error = Settings::load_with(
+        built_in(),
+        &env(&[
+            ("TWILIO_AUTH_TOKEN", "t"),
+            ("APP_STORE__CLAIM_WAITS_FOR_DISK", "sometimes"),
+        ]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(error.contains("store.claim_waits_for_disk"), "{error}");
 }

@@ -501,5 +501,25 @@ impl UpdateTakenOver<'_> {
     }
 }
 
+/// Claims the shared store no longer had (its server crashed before they reached its disk),
+/// written again by the replica that made them: held by it, so sent or taken over as before.
+pub struct ClaimsRestored {
+    pub count: u64,
+    /// Claims the same statement confirmed, those included.
+    pub confirmed: usize,
+}
+
+impl ClaimsRestored {
+    pub fn emit(self, metrics: &Metrics) {
+        metrics.store_claims_restored(self.count);
+        tracing::warn!(
+            restored = self.count,
+            confirmed = self.confirmed,
+            "the shared store had lost claims this replica made (its server restarted before \
+             they reached its disk): written again, held by this replica"
+        );
+    }
+}
+
 #[cfg(test)]
 mod tests;

@@ -78,9 +78,9 @@ struct StateLabel {
 
 /// What the service asks of the shared store, as `store_latency_seconds` and
 /// `store_errors_total` label it.
-pub const STORE_OPERATIONS: [&str; 12] = [
-    "migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep", "record", "outcome",
-    "look_up", "check",
+pub const STORE_OPERATIONS: [&str; 13] = [
+    "migrate", "claim", "confirm", "take", "renew", "attempt", "end", "release", "sweep", "record",
+    "outcome", "look_up", "check",
 ];
 
 /// The `outcome` of a refused callback, as `http::refusal` labels it (a test there keeps the
@@ -217,6 +217,7 @@ pub struct Metrics {
     log_lines_dropped: Counter,
     store_claims: Family<ResultLabel, Counter>,
     store_unavailable: Counter,
+    store_claims_restored: Counter,
     store_errors: Family<OperationLabel, Counter>,
     store_up: Gauge,
     store_seconds: Family<OperationLabel, Histogram, fn() -> Histogram>,
@@ -340,6 +341,13 @@ impl Metrics {
              them within 500 ms",
             store_unavailable.clone(),
         );
+        let store_claims_restored = Counter::default();
+        registry.register(
+            "store_claims_restored",
+            "Claims this replica wrote again because the shared store no longer had them (its \
+             server crashed before they reached its disk)",
+            store_claims_restored.clone(),
+        );
         let store_errors = Family::<OperationLabel, Counter>::default();
         registry.register(
             "store_errors",
@@ -435,6 +443,7 @@ impl Metrics {
             log_lines_dropped,
             store_claims,
             store_unavailable,
+            store_claims_restored,
             store_errors,
             store_up,
             store_seconds,
@@ -607,6 +616,11 @@ impl Metrics {
     /// A REST decision delivered from memory: the store could not claim it in time.
     pub fn store_unavailable(&self) {
         self.store_unavailable.inc();
+    }
+
+    /// Claims written again: the store had lost them.
+    pub fn store_claims_restored(&self, count: u64) {
+        self.store_claims_restored.inc_by(count);
     }
 
     /// One operation on the shared store, and whether it succeeded.

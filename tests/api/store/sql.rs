@@ -18,7 +18,7 @@ use secrecy::SecretString;
 use tokio::runtime::Handle;
 
 use super::RowLocks;
-use crate::support::postgres::Postgres;
+use crate::support::postgres::{Options, Postgres};
 
 /// A server of this test's own, migrated, and the store on it; `None` where PostgreSQL is
 /// not installed (the harness says so). The server lives as long as the first value.
@@ -502,7 +502,12 @@ async fn a_rest_record_is_read_with_its_update_from_the_outbox() {
     let from_memory = unique("WR");
     assert!(
         store
-            .claim(update(&sid, &task), "replica-a", Duration::from_secs(30))
+            .claim(
+                update(&sid, &task),
+                "replica-a",
+                Duration::from_secs(30),
+                false
+            )
             .await
             .unwrap()
     );
@@ -567,7 +572,12 @@ async fn a_reservation_or_a_whole_task_that_moved_on_ends_its_pending_updates() 
     let (first, second, third) = (unique("WR"), unique("WR"), unique("WR"));
     for (sid, task) in [(&first, &task), (&second, &task), (&third, &other_task)] {
         store
-            .claim(update(sid, task), "replica-a", Duration::from_secs(30))
+            .claim(
+                update(sid, task),
+                "replica-a",
+                Duration::from_secs(30),
+                false,
+            )
             .await
             .unwrap();
     }
@@ -636,6 +646,7 @@ async fn an_update_is_pending_and_held_until_it_ends_or_goes() {
             update(&sid, &unique("WT")),
             "replica-a",
             Duration::from_secs(30),
+            false,
         )
         .await
         .unwrap();
@@ -673,11 +684,11 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
     let (fresh, late, theirs) = (unique("WR"), unique("WR"), unique("WR"));
     let task = unique("WT");
     store
-        .claim(update(&late, &task), "replica-a", lease)
+        .claim(update(&late, &task), "replica-a", lease, false)
         .await
         .unwrap();
     store
-        .claim(update(&theirs, &task), "replica-b", lease)
+        .claim(update(&theirs, &task), "replica-b", lease, false)
         .await
         .unwrap();
     let state = async |sid: &str| {
@@ -705,13 +716,13 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
         .await
         .unwrap();
     let duplicate_won = store
-        .claim(update(&fresh, &task), "replica-b", lease)
+        .claim(update(&fresh, &task), "replica-b", lease, false)
         .await
         .unwrap();
     // A claim given up on at once (it took too long), found committed after all.
     let given_up = unique("WR");
     store
-        .claim(update(&given_up, &task), "replica-a", lease)
+        .claim(update(&given_up, &task), "replica-a", lease, false)
         .await
         .unwrap();
     let not_theirs = store
@@ -723,7 +734,7 @@ async fn updates_sent_from_memory_are_claimed_once_noted_and_leave_other_replica
         .await
         .unwrap();
     let given_up_won = store
-        .claim(update(&given_up, &task), "replica-b", lease)
+        .claim(update(&given_up, &task), "replica-b", lease, false)
         .await
         .unwrap();
 
@@ -766,7 +777,12 @@ async fn ends_in_one_batch_each_keep_their_own_state_attempts_and_error() {
     let (landed, failed, already) = (unique("WR"), unique("WR"), unique("WR"));
     for sid in [&landed, &failed, &already] {
         store
-            .claim(update(sid, &task), "replica-a", Duration::from_secs(30))
+            .claim(
+                update(sid, &task),
+                "replica-a",
+                Duration::from_secs(30),
+                false,
+            )
             .await
             .unwrap();
     }
@@ -901,7 +917,12 @@ async fn ends_that_come_together_are_written_together() {
     for sid in &sids {
         assert!(
             store
-                .claim(update(sid, &task), "replica-a", Duration::from_secs(30))
+                .claim(
+                    update(sid, &task),
+                    "replica-a",
+                    Duration::from_secs(30),
+                    false
+                )
                 .await
                 .unwrap()
         );
@@ -1180,4 +1201,161 @@ async fn a_statement_chosen_as_a_deadlocks_victim_is_a_conflict_and_a_stopped_se
         .await
         .expect_err("the server is stopped");
     assert!(!error.is_conflict(), "{error}");
+}
+
+/// A server that flushes its WAL only when a commit asks for it: the WAL writer's own
+/// flushes come 10 s apart, longer than these tests.
+async fn flushing_only_on_commit() -> Option<(Postgres, SharedStore)> {
+    let postgres = Postgres::start_with(Options {
+        fsync: true,
+        settings: vec![("wal_writer_delay".to_owned(), "10s".to_owned())],
+    })
+    .await?;
+    let store = SharedStore::open(
+        &SecretString::from(postgres.url()),
+        4,
+        0,
+        Handle::current(),
+        Arc::new(Metrics::new()),
+    )
+    .expect("the harness's URL is a PostgreSQL URL");
+    store.migrate().await.expect("the migrations apply");
+    Some((postgres, store))
+}
+
+/// Where the server's WAL ends now, and whether everything before `lsn` is on disk.
+async fn wal_end(postgres: &Postgres) -> String {
+    postgres
+        .query_scalar::<String>("SELECT pg_current_wal_insert_lsn()::text")
+        .await
+}
+
+async fn flushed_to(postgres: &Postgres, lsn: &str) -> bool {
+    postgres
+        .query_scalar::<bool>(&format!(
+            "SELECT pg_current_wal_flush_lsn() >= '{lsn}'::pg_lsn"
+        ))
+        .await
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_claim_is_answered_before_the_disk_has_it_and_its_confirmation_waits_for_the_disk() {
+    let Some((postgres, store)) = flushing_only_on_commit().await else {
+        return;
+    };
+    let lease = Duration::from_secs(30);
+    let task = unique("WT");
+
+    // Act: claims that do not wait, each looked at once it is answered. Anything else the
+    // server writes may flush them early (a page of WAL filled up): most must not be.
+    let mut claims = Vec::new();
+    let mut unflushed = 0;
+    for _ in 0..5 {
+        let claim = update(&unique("WR"), &task);
+        assert!(
+            store
+                .claim(claim.clone(), "replica-a", lease, false)
+                .await
+                .unwrap()
+        );
+        let end = wal_end(&postgres).await;
+        if !flushed_to(&postgres, &end).await {
+            unflushed += 1;
+        }
+        claims.push(claim);
+    }
+    let before_confirming = wal_end(&postgres).await;
+    let restored = store
+        .confirm_claims(&claims, "replica-a", lease)
+        .await
+        .unwrap();
+    let confirmed = flushed_to(&postgres, &before_confirming).await;
+    let waiting = update(&unique("WR"), &task);
+    assert!(
+        store
+            .claim(waiting, "replica-a", lease, true)
+            .await
+            .unwrap()
+    );
+    let after_waiting = wal_end(&postgres).await;
+    let waited = flushed_to(&postgres, &after_waiting).await;
+
+    // Assert
+    assert!(
+        unflushed >= 3,
+        "{unflushed} of 5 claims were still only in the server's memory when answered"
+    );
+    assert_eq!(restored, 0, "nothing was lost");
+    assert!(
+        confirmed,
+        "the confirmation's commit flushed the claims before it"
+    );
+    assert!(
+        waited,
+        "a claim told to wait for the disk is on it when answered"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_confirmation_writes_again_the_claims_the_store_lost_and_leaves_the_others_alone() {
+    let Some((postgres, store, _)) = store().await else {
+        return;
+    };
+    // Arrange: three claims of replica-a's. The server loses one (a crash before its flush
+    // does this; here it is deleted), one has landed, and one another replica took over.
+    let lease = Duration::from_secs(30);
+    let task = unique("WT");
+    let (lost, landed, taken) = (unique("WR"), unique("WR"), unique("WR"));
+    let claims: Vec<NewUpdate> = [&lost, &landed, &taken]
+        .iter()
+        .map(|sid| update(sid, &task))
+        .collect();
+    for claim in &claims {
+        assert!(
+            store
+                .claim(claim.clone(), "replica-a", lease, false)
+                .await
+                .unwrap()
+        );
+    }
+    postgres
+        .execute(&format!(
+            "DELETE FROM assignment_router_updates WHERE reservation_sid = '{lost}';
+             UPDATE assignment_router_updates SET state = 'landed', ended_at = now(), holder = NULL
+              WHERE reservation_sid = '{landed}';
+             UPDATE assignment_router_updates SET holder = 'replica-b', takeovers = 1
+              WHERE reservation_sid = '{taken}'"
+        ))
+        .await;
+
+    // Act
+    let restored = store
+        .confirm_claims(&claims, "replica-a", lease)
+        .await
+        .unwrap();
+    let again = store
+        .confirm_claims(&claims, "replica-a", lease)
+        .await
+        .unwrap();
+    let rows = postgres
+        .query_scalar::<String>(&format!(
+            "SELECT string_agg(
+                        concat_ws(' ', CASE reservation_sid WHEN '{lost}' THEN 'lost'
+                                       WHEN '{landed}' THEN 'landed' ELSE 'taken' END,
+                                  state, holder, body, deadline_at > now() + interval '100 s'),
+                        ', ' ORDER BY reservation_sid = '{lost}', reservation_sid = '{landed}')
+               FROM assignment_router_updates WHERE task_sid = '{task}'"
+        ))
+        .await;
+
+    // Assert: the lost claim is back as it was made, held by its replica (so it is sent or
+    // taken over as before); the others are as the fleet left them.
+    assert_eq!(restored, 1);
+    assert_eq!(again, 0, "a claim written again is there the next time");
+    assert_eq!(
+        rows,
+        "taken pending replica-b Instruction=dequeue t, \
+         landed landed Instruction=dequeue t, \
+         lost pending replica-a Instruction=dequeue t"
+    );
 }
