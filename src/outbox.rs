@@ -6,13 +6,15 @@
 //! - Every replica polls for pending updates whose lease ran out (their holder died, stopped
 //!   or restarted) and takes them over (`FOR UPDATE SKIP LOCKED`); the deliverer checks with
 //!   Twilio before sending one again.
-//! - A claim is committed before `{}` goes out, without waiting for the server's disk: other
+//! - A claim is committed before `{}` goes out. With `store.claim_waits_for_disk = false`, it
+//!   does not wait for the server's disk: other
 //!   replicas see it at once, and a replica that dies leaves it with the server. Until it is
 //!   on disk, the replica keeps a copy in memory; every [`CONFIRM_EVERY`] one statement has all
 //!   of them on disk (its commit waits for the flush, which takes everything before it) and
 //!   writes again any the server lost in a crash. Only the server and this replica failing
 //!   together within that moment lose a claim, as only both copies going at once would.
-//!   `store.claim_waits_for_disk` makes `{}` wait for the disk instead.
+//!   The default waits for the disk: flat out, claims that did not wait let two replicas take
+//!   more callbacks than they could deliver (see `docs/decisions.md`).
 //! - When the store does not answer a claim within 500 ms, the update is sent from memory,
 //!   as with no store at all, once Twilio says the Reservation is still pending: routing
 //!   never waits on the database.
