@@ -78,6 +78,7 @@ CATALOGUE = {
     "log_lines_dropped_total": ("counter", {}),
     "store_claims_total": ("counter", {"result": {"won", "lost"}}),
     "store_unavailable_total": ("counter", {}),
+    "store_claims_restored_total": ("counter", {}),
     "store_errors_total": ("counter", {"operation": OPERATIONS}),
     "store_up": ("gauge", {}),
     "outbox_updates": ("gauge", {"state": {"due", "leased"}}),
