@@ -57,6 +57,16 @@ struct MemoryColumns {
 }
 
 impl MemoryColumns {
+    /// `updates` as columns, each Reservation once: one statement may not touch a row twice.
+    fn of_each_reservation_once(updates: &[NewUpdate]) -> Self {
+        let mut seen = std::collections::HashSet::with_capacity(updates.len());
+        let mut columns = Self::default();
+        for update in updates.iter().filter(|u| seen.insert(&u.reservation_sid)) {
+            columns.push(update);
+        }
+        columns
+    }
+
     fn push(&mut self, update: &NewUpdate) {
         self.sids.push(update.reservation_sid.clone());
         self.workspaces.push(update.workspace_sid.clone());
@@ -188,11 +198,7 @@ impl SharedStore {
         holder: &str,
         lease: Duration,
     ) -> Result<u64, StoreError> {
-        let mut seen = std::collections::HashSet::with_capacity(claims.len());
-        let mut columns = MemoryColumns::default();
-        for claim in claims.iter().filter(|c| seen.insert(&c.reservation_sid)) {
-            columns.push(claim);
-        }
+        let columns = MemoryColumns::of_each_reservation_once(claims);
         let holder = holder.to_owned();
         self.run(
             "confirm",
@@ -433,12 +439,7 @@ impl SharedStore {
         updates: &[NewUpdate],
         holder: &str,
     ) -> Result<u64, StoreError> {
-        let mut seen = std::collections::HashSet::with_capacity(updates.len());
-        let mut columns = MemoryColumns::default();
-        // One statement may not touch a row twice: a Reservation is written once.
-        for update in updates.iter().filter(|u| seen.insert(&u.reservation_sid)) {
-            columns.push(update);
-        }
+        let columns = MemoryColumns::of_each_reservation_once(updates);
         let holder = holder.to_owned();
         self.run(
             "end",
