@@ -52,8 +52,8 @@ SECRETS = {"TWILIO_AUTH_TOKEN", "TWILIO_API_SECRET", "TWILIO_ACCOUNT_SID", "DATA
 
 # The service's metrics (names without the prefix, as exposed), their labels, and the fixed
 # value sets of those labels that have one (None: values come from the rules file).
-OPERATIONS = {"migrate", "claim", "take", "renew", "attempt", "end", "release", "sweep", "record",
-              "outcome", "look_up", "check"}
+OPERATIONS = {"migrate", "claim", "confirm", "take", "renew", "attempt", "end", "release",
+              "sweep", "record", "outcome", "look_up", "check"}
 REFUSALS = {"forbidden", "bad_request", "unsupported_media_type", "payload_too_large",
             "request_timeout"}
 RESERVATION_OUTCOMES = {"accepted", "rejected", "timeout", "canceled", "rescinded", "wrapup",
@@ -79,6 +79,8 @@ CATALOGUE = {
     "store_claims_total": ("counter", {"result": {"won", "lost"}}),
     "store_unavailable_total": ("counter", {}),
     "store_claims_restored_total": ("counter", {}),
+    "rest_callbacks_held_total": ("counter", {"outcome": {"room", "full"}}),
+    "outbox_deferrals_total": ("counter", {}),
     "store_errors_total": ("counter", {"operation": OPERATIONS}),
     "store_up": ("gauge", {}),
     "outbox_updates": ("gauge", {"state": {"due", "leased"}}),

@@ -6,15 +6,13 @@
 //! - Every replica polls for pending updates whose lease ran out (their holder died, stopped
 //!   or restarted) and takes them over (`FOR UPDATE SKIP LOCKED`); the deliverer checks with
 //!   Twilio before sending one again.
-//! - A claim is committed before `{}` goes out. With `store.claim_waits_for_disk = false`, it
-//!   does not wait for the server's disk: other
+//! - A claim is committed before `{}` goes out, without waiting for the server's disk: other
 //!   replicas see it at once, and a replica that dies leaves it with the server. Until it is
 //!   on disk, the replica keeps a copy in memory; every [`CONFIRM_EVERY`] one statement has all
 //!   of them on disk (its commit waits for the flush, which takes everything before it) and
 //!   writes again any the server lost in a crash. Only the server and this replica failing
 //!   together within that moment lose a claim, as only both copies going at once would.
-//!   The default waits for the disk: flat out, claims that did not wait let two replicas take
-//!   more callbacks than they could deliver (see `docs/decisions.md`).
+//!   `store.claim_waits_for_disk` makes `{}` wait for the disk instead.
 //! - When the store does not answer a claim within 500 ms, the update is sent from memory,
 //!   as with no store at all, once Twilio says the Reservation is still pending: routing
 //!   never waits on the database.
@@ -34,7 +32,9 @@ use crate::instruction::InstructionKind;
 use crate::recording;
 use crate::store::updates::{Ended, NewUpdate, StoredUpdate};
 use crate::store::{SharedStore, StoreError};
-use crate::telemetry::events::{ClaimsRestored, StoreFailed, StoreMigrated, UpdateTakenOver};
+use crate::telemetry::events::{
+    ClaimsRestored, StoreFailed, StoreMigrated, UpdateDeferred, UpdateTakenOver,
+};
 use crate::telemetry::metrics::Metrics;
 use crate::telemetry::throttle::Throttle;
 use crate::twilio::client::ReservationTarget;
@@ -140,6 +140,8 @@ pub struct Outbox {
     ends: Ends,
     /// Store failures are logged at most once a minute.
     failure_log: Throttle,
+    /// Updates left in the store for want of room are logged at most once a minute.
+    deferral_log: Throttle,
 }
 
 impl Outbox {
@@ -169,6 +171,7 @@ impl Outbox {
             held: Mutex::default(),
             from_memory: Mutex::default(),
             failure_log: Throttle::new(LOG_EVERY),
+            deferral_log: Throttle::new(LOG_EVERY),
         }
     }
 
@@ -692,10 +695,10 @@ impl Journal for Arc<Outbox> {
         let this = self.clone();
         let sid = update.target.reservation_sid.clone();
         this.release_hold(&sid);
-        tracing::warn!(
-            reservation_sid = %sid,
-            "the deliverer is full: the update stays in the shared store for a later turn"
-        );
+        UpdateDeferred {
+            reservation_sid: &sid,
+        }
+        .emit(&this.metrics, this.deferral_log.allows());
         tokio::spawn(async move {
             if let Err(error) = this.store.release(&this.holder, Some(vec![sid])).await {
                 this.failed(&error);

@@ -6,7 +6,7 @@
 //! Nothing about the callback is evaluated before its signature holds.
 
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use jiff::Timestamp;
@@ -24,6 +24,10 @@ use crate::state::AppState;
 use crate::telemetry::events::{RuleSkipped, ShadowMatched};
 use crate::twilio::client::{self, ReservationTarget};
 use crate::twilio::deliverer::Update;
+
+/// The longest a REST callback waits for room in a busy deliverer. With the claim's 500 ms,
+/// an answer still leaves TaskRouter's 5-second window more than two thirds unused.
+const ROOM_WAIT: Duration = Duration::from_millis(250);
 
 /// Why a callback got no instruction. `Display` is the one-line body of a 4xx (403s have
 /// none); neither `Display` nor `Debug` ever holds a signature or a token. Each one's HTTP
@@ -249,6 +253,13 @@ pub async fn claim(state: &AppState, answered: &mut Answered) {
     let Some(update) = answered.update.as_mut() else {
         return;
     };
+    if let Some(deliverer) = &state.deliverer {
+        // A deliverer past its half holds the answer until an update ends (see
+        // `Deliverer::wait_for_room`), so that this replica takes REST decisions only as fast
+        // as it sends them. Past the wait the update goes on regardless: into the store for a
+        // later turn, or into the half kept for such updates.
+        deliverer.wait_for_room(ROOM_WAIT).await;
+    }
     if state.store.claim(update).await == Claim::Lost {
         tracing::info!(
             "reservation already claimed by another replica: answering as before, sending \

@@ -200,8 +200,8 @@ pub struct StoreSettings {
     pub url: Option<SecretString>,
     pub max_connections: u32,
     pub lease_secs: u64,
-    /// `true` (the default): a claim's `{}` waits until the claim is on the server's disk.
-    /// `false`: until the server has it, while this replica keeps it in memory until it is
+    /// `true`: a claim's `{}` waits until the claim is on the server's disk. `false` (the
+    /// default): until the server has it, while this replica keeps it in memory until it is
     /// on disk, moments later (see `crate::outbox`).
     pub claim_waits_for_disk: bool,
 }

@@ -179,7 +179,7 @@ fn the_store_is_memory_by_default_and_database_url_names_the_shared_one() {
     assert!(memory.store.url.is_none());
     assert_eq!(memory.store.lease_secs, 10);
     assert_eq!(memory.store.max_connections, 8);
-    assert!(memory.store.claim_waits_for_disk);
+    assert!(!memory.store.claim_waits_for_disk);
     assert_eq!(memory.decisions.keep_hours, 72);
 
     let from_database_url = Settings::load_with(
@@ -372,16 +372,16 @@ fn the_admin_bearer_token_is_a_secret() {
 }
 
 #[test]
-fn a_claim_can_be_answered_before_the_disk_has_it_and_a_word_that_is_not_a_bool_is_refused() {
+fn a_claim_can_be_made_to_wait_for_the_disk_and_a_word_that_is_not_a_bool_is_refused() {
     let waiting = Settings::load_with(
         built_in(),
         &env(&[
             ("TWILIO_AUTH_TOKEN", "t"),
-            ("APP_STORE__CLAIM_WAITS_FOR_DISK", "false"),
+            ("APP_STORE__CLAIM_WAITS_FOR_DISK", "true"),
         ]),
     )
     .unwrap();
-    assert!(!waiting.store.claim_waits_for_disk);
+    assert!(waiting.store.claim_waits_for_disk);
 
     let error = Settings::load_with(
         built_in(),

@@ -1,7 +1,7 @@
 //! The outbox table, `assignment_router_updates`: claims, leases, attempts, ends, retention.
 //!
-//! Every statement is one round trip. A claim is committed before its `{}` is answered, with
-//! `store.claim_waits_for_disk = false` without waiting for the disk: the replica keeps it in memory until a statement of
+//! Every statement is one round trip. A claim is committed before its `{}` is answered, by
+//! default without waiting for the disk: the replica keeps it in memory until a statement of
 //! its own, a moment later, has it on disk or writes it again (`crate::outbox` says why). The
 //! bookkeeping after it (attempts, ends) commits without waiting for the disk, since losing
 //! one in a crash only means the next holder checks with Twilio before sending again.

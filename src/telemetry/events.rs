@@ -501,6 +501,53 @@ impl UpdateTakenOver<'_> {
     }
 }
 
+/// A REST callback that waited for the deliverer to have room before its answer: the
+/// replica is taking decisions faster than it sends their updates.
+pub struct CallbackHeld {
+    pub waited: std::time::Duration,
+    /// It had room within the wait; otherwise its update was handed over regardless.
+    pub room: bool,
+    pub pending: usize,
+}
+
+impl CallbackHeld {
+    /// Counted always; logged when `log` (at most once a minute, by the caller's throttle).
+    pub fn emit(self, metrics: &Metrics, log: bool) {
+        metrics.callback_held(self.room);
+        if log {
+            tracing::warn!(
+                waited_ms = u64::try_from(self.waited.as_millis()).unwrap_or(u64::MAX),
+                room = self.room,
+                pending = self.pending,
+                "REST callbacks wait for the deliverer: it holds half of \
+                 twilio.max_pending_updates, so decisions are taken only as fast as their \
+                 updates are sent (rest_callbacks_held_total counts every one; this is \
+                 logged at most once a minute)"
+            );
+        }
+    }
+}
+
+/// An update the deliverer had no room for, left in the shared store, where the next turn
+/// here or on another replica takes it.
+pub struct UpdateDeferred<'a> {
+    pub reservation_sid: &'a str,
+}
+
+impl UpdateDeferred<'_> {
+    /// Counted always; logged when `log` (at most once a minute, by the caller's throttle).
+    pub fn emit(self, metrics: &Metrics, log: bool) {
+        metrics.outbox_deferred();
+        if log {
+            tracing::warn!(
+                reservation_sid = %self.reservation_sid,
+                "the deliverer is full: the update stays in the shared store for a later turn \
+                 (outbox_deferrals_total counts every one; this is logged at most once a minute)"
+            );
+        }
+    }
+}
+
 /// Claims the shared store no longer had (its server crashed before they reached its disk),
 /// written again by the replica that made them: held by it, so sent or taken over as before.
 pub struct ClaimsRestored {

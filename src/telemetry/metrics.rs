@@ -229,6 +229,8 @@ pub struct Metrics {
     reservation_outcomes: Family<RuleOutcomeLabels, Counter>,
     outcome_seconds: Family<OutcomeLabel, Histogram, fn() -> Histogram>,
     records_dropped: Counter,
+    callbacks_held: Family<OutcomeLabel, Counter>,
+    outbox_deferrals: Counter,
     /// Two scrapes at once must not both add the same dropped lines.
     syncing: std::sync::Mutex<()>,
     /// The rules whose series exist now, so that a reload can drop those of rules gone.
@@ -426,6 +428,20 @@ impl Metrics {
              or the store failed to take them",
             records_dropped.clone(),
         );
+        let callbacks_held = Family::<OutcomeLabel, Counter>::default();
+        registry.register(
+            "rest_callbacks_held",
+            "REST callbacks that waited for the deliverer to have room before their answer \
+             (it held half of twilio.max_pending_updates), by outcome (room: it had room within \
+             the wait; full: it still had none, and the update was handed over regardless)",
+            callbacks_held.clone(),
+        );
+        let outbox_deferrals = Counter::default();
+        registry.register(
+            "outbox_deferrals",
+            "Updates the deliverer had no room for, left in the shared store for a later turn",
+            outbox_deferrals.clone(),
+        );
         Self {
             registry,
             callbacks,
@@ -455,6 +471,8 @@ impl Metrics {
             reservation_outcomes,
             outcome_seconds,
             records_dropped,
+            callbacks_held,
+            outbox_deferrals,
             syncing: std::sync::Mutex::default(),
             rules_in_force: std::sync::Mutex::default(),
         }
@@ -482,6 +500,9 @@ impl Metrics {
         }
         for outcome in ["success", "failure"] {
             let _ = self.reloads.get_or_create(&OutcomeLabel { outcome });
+        }
+        for outcome in ["room", "full"] {
+            let _ = self.callbacks_held.get_or_create(&OutcomeLabel { outcome });
         }
         for result in ["won", "lost"] {
             let _ = self.store_claims.get_or_create(&ResultLabel { result });
@@ -616,6 +637,19 @@ impl Metrics {
     /// A REST decision delivered from memory: the store could not claim it in time.
     pub fn store_unavailable(&self) {
         self.store_unavailable.inc();
+    }
+
+    /// A REST callback that waited for room in the deliverer: `room` when it had some in time.
+    pub fn callback_held(&self, room: bool) {
+        let outcome = if room { "room" } else { "full" };
+        self.callbacks_held
+            .get_or_create(&OutcomeLabel { outcome })
+            .inc();
+    }
+
+    /// An update left in the shared store: the deliverer had no room for it.
+    pub fn outbox_deferred(&self) {
+        self.outbox_deferrals.inc();
     }
 
     /// Claims written again: the store had lost them.

@@ -4,6 +4,10 @@
 //! backoff and jitter (or the `Retry-After` Twilio asks for), until it lands, meets a
 //! final answer, or its deadline passes. At most `max_in_flight` requests are out at once,
 //! and at most `max_pending` updates wait; every update ends in exactly one log line.
+//! Past half of `max_pending`, REST callbacks wait for room before they are answered
+//! ([`Deliverer::wait_for_room`]): taking decisions faster than they can be sent only
+//! lengthens a queue whose end misses its deadline, and the other half stays for what cannot
+//! wait (updates taken over from the store, and those of callbacks that waited in vain).
 //!
 //! With a shared store, a [`Journal`] hears of each durable update's failed attempts and of
 //! its end, and an update taken over from another replica, or decided while the store was
@@ -20,8 +24,9 @@ use tokio::sync::{Notify, Semaphore};
 use tokio::time::Instant;
 
 use crate::instruction::InstructionKind;
-use crate::telemetry::events::{UpdateEnded, UpdateOutcome};
+use crate::telemetry::events::{CallbackHeld, UpdateEnded, UpdateOutcome};
 use crate::telemetry::metrics::Metrics;
+use crate::telemetry::throttle::Throttle;
 use crate::twilio::client::{AttemptError, Landed, ReservationTarget, TwilioClient};
 
 const FIRST_BACKOFF: Duration = Duration::from_millis(200);
@@ -30,6 +35,8 @@ const FIRST_BACKOFF: Duration = Duration::from_millis(200);
 /// expired.
 const MIN_ATTEMPT: Duration = Duration::from_millis(100);
 const MAX_BACKOFF: Duration = Duration::from_secs(5);
+/// Callbacks waiting for room are logged this often, at most (counted always).
+const HOLD_LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// One Reservation update to deliver.
 #[derive(Debug, Clone)]
@@ -166,6 +173,12 @@ pub struct Deliverer {
     in_flight: Arc<Semaphore>,
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
+    /// Woken, one callback at a time, as updates end while callbacks wait for room.
+    room: Arc<Notify>,
+    /// Callbacks waiting for room now.
+    holding: Arc<AtomicUsize>,
+    /// Callbacks waiting for room are logged at most once a minute.
+    hold_log: Arc<Throttle>,
     limits: Limits,
     metrics: Arc<Metrics>,
     /// Set once, when the service has a shared store.
@@ -183,16 +196,34 @@ pub struct Deliverer {
 struct PendingGuard {
     pending: Arc<AtomicUsize>,
     idle: Arc<Notify>,
+    room: Arc<Notify>,
+    holding: Arc<AtomicUsize>,
+    admit_below: usize,
     metrics: Arc<Metrics>,
 }
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        let left = self.pending.fetch_sub(1, Ordering::AcqRel) - 1;
+        // SeqCst here and in `wait_for_room`: of a callback starting to wait and an update
+        // ending, at least one sees the other, so no callback waits for a room it missed.
+        let left = self.pending.fetch_sub(1, Ordering::SeqCst) - 1;
         self.metrics.updates_pending(left);
+        // Only while callbacks wait: a wake-up takes a lock.
+        if left < self.admit_below && self.holding.load(Ordering::SeqCst) > 0 {
+            self.room.notify_one();
+        }
         if left == 0 {
             self.idle.notify_waiters();
         }
+    }
+}
+
+/// A callback waiting for room, counted however its wait ends (a cancelled request too).
+struct Holding<'a>(&'a AtomicUsize);
+
+impl Drop for Holding<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
     }
 }
 
@@ -211,6 +242,9 @@ impl Deliverer {
             in_flight: Arc::new(Semaphore::new(limits.max_in_flight.max(1))),
             pending: Arc::new(AtomicUsize::new(0)),
             idle: Arc::new(Notify::new()),
+            room: Arc::new(Notify::new()),
+            holding: Arc::default(),
+            hold_log: Arc::new(Throttle::new(HOLD_LOG_EVERY)),
             journal: Arc::default(),
             log: Arc::default(),
             stops: Arc::default(),
@@ -308,6 +342,48 @@ impl Deliverer {
         self.pending.load(Ordering::Acquire)
     }
 
+    /// Below this many pending updates a REST callback is answered at once: half of
+    /// `max_pending` (see the module).
+    fn admit_below(&self) -> usize {
+        (self.limits.max_pending / 2).max(1)
+    }
+
+    /// Waits, up to `within`, until fewer than half of `max_pending` updates are pending;
+    /// `true` at once while they are, `false` when `within` ran out first. Each update that
+    /// ends lets one waiting callback go, so that the callbacks taken match the updates sent.
+    /// A soft bound: callbacks let go together may each add an update.
+    pub async fn wait_for_room(&self, within: Duration) -> bool {
+        let admit_below = self.admit_below();
+        if self.pending() < admit_below {
+            return true;
+        }
+        let started = Instant::now();
+        let room = self.wait_below(admit_below, started + within).await;
+        CallbackHeld {
+            waited: started.elapsed(),
+            room,
+            pending: self.pending(),
+        }
+        .emit(&self.metrics, self.hold_log.allows());
+        room
+    }
+
+    async fn wait_below(&self, admit_below: usize, until: Instant) -> bool {
+        self.holding.fetch_add(1, Ordering::SeqCst);
+        let _held = Holding(&self.holding);
+        loop {
+            let room = self.room.notified();
+            tokio::pin!(room);
+            room.as_mut().enable();
+            if self.pending.load(Ordering::SeqCst) < admit_below {
+                return true;
+            }
+            if tokio::time::timeout_at(until, room).await.is_err() {
+                return self.pending() < admit_below;
+            }
+        }
+    }
+
     /// Starts delivering `update` in the background; returns at once.
     pub fn submit(&self, update: Update) -> Result<(), Full> {
         let taken = self
@@ -333,6 +409,9 @@ impl Deliverer {
         let guard = PendingGuard {
             pending: self.pending.clone(),
             idle: self.idle.clone(),
+            room: self.room.clone(),
+            holding: self.holding.clone(),
+            admit_below: self.admit_below(),
             metrics: self.metrics.clone(),
         };
         let this = self.clone();

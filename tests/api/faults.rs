@@ -1,7 +1,8 @@
 //! Twilio's API misbehaving: down for longer than the update deadline, answering garbage,
 //! redirecting elsewhere, not speaking HTTP, unreachable by name. Whatever it does, every
-//! callback is answered `{}` at once, every update ends in exactly one outcome, and nothing
-//! beyond `max_pending_updates` is held.
+//! callback is answered `{}` promptly, every update ends in exactly one outcome, and nothing
+//! beyond `max_pending_updates` is held. Past half of it, a REST callback waits a moment
+//! (250 ms at most) for an update to end before it is answered.
 
 use std::ops::Range;
 use std::time::{Duration, Instant};
@@ -45,6 +46,14 @@ impl Scrape {
             "assignment_router_callbacks_total{rule=\"by-rest\",instruction=\"accept\",delivery=\"rest\",outcome=\"answered\"}",
         )
     }
+
+    /// REST callbacks that waited for room: `room` when they had some in time, `full`
+    /// when not.
+    fn held(&self, outcome: &str) -> u64 {
+        self.value(&format!(
+            "assignment_router_rest_callbacks_held_total{{outcome=\"{outcome}\"}}"
+        ))
+    }
 }
 
 /// Requests received for each of `numbers`' Reservations, in order.
@@ -57,13 +66,18 @@ fn per_reservation(received: &[Request], numbers: Range<usize>) -> Vec<usize> {
         .collect()
 }
 
-/// 30 callbacks against room for 20: the last 10 cannot be held.
-const SENT: usize = 30;
-const MAX_PENDING: usize = 20;
+/// 6 callbacks against room for 4: the first 2 are answered at once, the other 4 each wait
+/// their 250 ms in vain (nothing ends while Twilio is down), and the last 2 cannot be held.
+/// All are sent within some 1 s, well before the first update gives up: its backoff reaches
+/// past the 4 s deadline some 2 s in at the earliest.
+const SENT: usize = 6;
+const MAX_PENDING: usize = 4;
 const DOWN_SETTINGS: &[(&str, &str)] = &[
-    ("APP_TWILIO__UPDATE_DEADLINE_SECS", "2"),
-    ("APP_TWILIO__MAX_PENDING_UPDATES", "20"),
+    ("APP_TWILIO__UPDATE_DEADLINE_SECS", "4"),
+    ("APP_TWILIO__MAX_PENDING_UPDATES", "4"),
 ];
+/// Long enough for the last held update to give up after its 4 s.
+const ALL_ENDED_WITHIN: Duration = Duration::from_secs(9);
 
 #[tokio::test]
 async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_pending_stays_bounded()
@@ -79,14 +93,12 @@ async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_p
         .await;
     let app = spawn_rest_app(REST_ACCEPT, &twilio.uri(), DOWN_SETTINGS).await;
 
-    // Act: all 30 arrive well before any update can give up (its backoff alone outlasts
-    // the sending), so exactly the last 10 find no room.
+    // Act: all 6 arrive well before any update can give up, so exactly the last 2 find no
+    // room.
     let sending = Instant::now();
     post_callbacks_answered_at_once(&app, 0..SENT).await;
     let sent_in = sending.elapsed();
-    let ended = app
-        .wait_for_outcomes(SENT as u64, Duration::from_secs(6))
-        .await;
+    let ended = app.wait_for_outcomes(SENT as u64, ALL_ENDED_WITHIN).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let settled = app.scrape().await;
     let received = twilio.received_requests().await.unwrap();
@@ -95,13 +107,14 @@ async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_p
     assert_eq!(
         ended.outcomes(),
         Outcomes {
-            expired: 20,
-            dropped: 10,
+            expired: 4,
+            dropped: 2,
             ..Outcomes::default()
         },
-        "30 callbacks sent in {sent_in:?}"
+        "6 callbacks sent in {sent_in:?}"
     );
-    assert_eq!(ended.callbacks_answered(), 30);
+    assert_eq!(ended.callbacks_answered(), 6);
+    assert_eq!((ended.held("full"), ended.held("room")), (4, 0));
     assert_eq!(ended.in_flight(), 0);
     assert_eq!(
         settled.attempts(),
@@ -112,27 +125,27 @@ async fn while_twilio_answers_503_past_the_deadline_callbacks_are_answered_and_p
     let held = per_reservation(&received, 0..MAX_PENDING);
     assert!(held.iter().all(|&n| n >= 2), "each was retried: {held:?}");
     assert_eq!(held.iter().sum::<usize>(), received.len());
-    assert_eq!(per_reservation(&received, MAX_PENDING..SENT), vec![0; 10]);
+    assert_eq!(per_reservation(&received, MAX_PENDING..SENT), vec![0; 2]);
 
-    // Act: Twilio is back. Room for 20 again proves the pending count returned to 0.
+    // Act: Twilio is back. Room for 4 again proves the pending count returned to 0.
     expect_one_landing_for(&twilio, SENT..SENT + MAX_PENDING).await;
     post_callbacks_answered_at_once(&app, SENT..SENT + MAX_PENDING).await;
-    let recovered = app.wait_for_outcomes(50, Duration::from_secs(5)).await;
+    let recovered = app.wait_for_outcomes(10, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Assert
     assert_eq!(
         recovered.outcomes(),
         Outcomes {
-            landed: 20,
-            expired: 20,
-            dropped: 10,
+            landed: 4,
+            expired: 4,
+            dropped: 2,
             ..Outcomes::default()
         }
     );
     assert_eq!(
         twilio.received_requests().await.unwrap().len(),
-        received.len() + 20
+        received.len() + 4
     );
     twilio.verify().await;
 }
@@ -150,9 +163,7 @@ async fn while_twilio_refuses_connections_past_the_deadline_callbacks_are_answer
     let sending = Instant::now();
     post_callbacks_answered_at_once(&app, 0..SENT).await;
     let sent_in = sending.elapsed();
-    let ended = app
-        .wait_for_outcomes(SENT as u64, Duration::from_secs(6))
-        .await;
+    let ended = app.wait_for_outcomes(SENT as u64, ALL_ENDED_WITHIN).await;
     tokio::time::sleep(Duration::from_millis(500)).await;
     let settled = app.scrape().await;
 
@@ -160,13 +171,14 @@ async fn while_twilio_refuses_connections_past_the_deadline_callbacks_are_answer
     assert_eq!(
         ended.outcomes(),
         Outcomes {
-            expired: 20,
-            dropped: 10,
+            expired: 4,
+            dropped: 2,
             ..Outcomes::default()
         },
-        "30 callbacks sent in {sent_in:?}"
+        "6 callbacks sent in {sent_in:?}"
     );
-    assert_eq!(ended.callbacks_answered(), 30);
+    assert_eq!(ended.callbacks_answered(), 6);
+    assert_eq!((ended.held("full"), ended.held("room")), (4, 0));
     assert_eq!(ended.in_flight(), 0);
     assert!(
         ended.attempts() >= 2 * MAX_PENDING as u64,
@@ -180,27 +192,64 @@ async fn while_twilio_refuses_connections_past_the_deadline_callbacks_are_answer
     );
 
     // Act: Twilio is back on the same address. The ended updates must stay ended, and
-    // room for 20 new ones proves the pending count returned to 0.
+    // room for 4 new ones proves the pending count returned to 0.
     let listener = std::net::TcpListener::bind(address).unwrap();
     let twilio = MockServer::builder().listener(listener).start().await;
     expect_nothing_for(&twilio, 0..SENT).await;
     expect_one_landing_for(&twilio, SENT..SENT + MAX_PENDING).await;
     post_callbacks_answered_at_once(&app, SENT..SENT + MAX_PENDING).await;
-    let recovered = app.wait_for_outcomes(50, Duration::from_secs(5)).await;
+    let recovered = app.wait_for_outcomes(10, Duration::from_secs(5)).await;
     tokio::time::sleep(Duration::from_millis(300)).await;
 
     // Assert
     assert_eq!(
         recovered.outcomes(),
         Outcomes {
-            landed: 20,
-            expired: 20,
-            dropped: 10,
+            landed: 4,
+            expired: 4,
+            dropped: 2,
             ..Outcomes::default()
         }
     );
-    assert_eq!(recovered.attempts(), settled.attempts() + 20);
-    assert_eq!(twilio.received_requests().await.unwrap().len(), 20);
+    assert_eq!(recovered.attempts(), settled.attempts() + 4);
+    assert_eq!(twilio.received_requests().await.unwrap().len(), 4);
+    twilio.verify().await;
+}
+
+#[tokio::test]
+async fn while_twilio_is_slow_rest_callbacks_wait_for_room_and_no_update_is_dropped() {
+    // Arrange: each update takes 100 ms at Twilio; room for 4, so past 2 pending a callback
+    // waits for one to end.
+    let twilio = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ok().set_delay(Duration::from_millis(100)))
+        .expect(8)
+        .named("a slow Twilio")
+        .mount(&twilio)
+        .await;
+    let app = spawn_rest_app(
+        REST_ACCEPT,
+        &twilio.uri(),
+        &[("APP_TWILIO__MAX_PENDING_UPDATES", "4")],
+    )
+    .await;
+
+    // Act: 8 callbacks one after another, faster than Twilio takes their updates.
+    post_callbacks_answered_at_once(&app, 0..8).await;
+    let ended = app.wait_for_outcomes(8, Duration::from_secs(5)).await;
+
+    // Assert: without the wait the last 4 would have found no room and been dropped.
+    assert_eq!(
+        ended.outcomes(),
+        Outcomes {
+            landed: 8,
+            ..Outcomes::default()
+        }
+    );
+    assert_eq!(ended.held("full"), 0);
+    assert!(ended.held("room") >= 1, "no callback waited");
+    let received = twilio.received_requests().await.unwrap();
+    assert_eq!(per_reservation(&received, 0..8), vec![1; 8]);
     twilio.verify().await;
 }
 
@@ -446,52 +495,53 @@ async fn a_connection_closed_at_once_is_retried_until_the_update_expires() {
 
 #[tokio::test]
 async fn a_twilio_that_never_answers_holds_max_in_flight_connections_until_the_deadline() {
-    // Arrange: the request timeout (3 s) outlasts the deadline (1 s), so the deadline is
+    // Arrange: the request timeout (6 s) outlasts the deadline (2 s), so the deadline is
     // what must end each attempt.
     let twilio = RawTwilio::start(Misbehaviour::NeverAnswer).await;
     let app = spawn_rest_app(
         REST_ACCEPT,
         &twilio.base_url,
         &[
-            ("APP_TWILIO__UPDATE_DEADLINE_SECS", "1"),
-            ("APP_TWILIO__REQUEST_TIMEOUT_MS", "3000"),
+            ("APP_TWILIO__UPDATE_DEADLINE_SECS", "2"),
+            ("APP_TWILIO__REQUEST_TIMEOUT_MS", "6000"),
             ("APP_TWILIO__MAX_IN_FLIGHT", "2"),
-            ("APP_TWILIO__MAX_PENDING_UPDATES", "5"),
+            ("APP_TWILIO__MAX_PENDING_UPDATES", "4"),
         ],
     )
     .await;
 
-    // Act
+    // Act: past 2 pending, each callback waits its 250 ms in vain, so the 6 take some 1 s.
     let started = Instant::now();
-    post_callbacks_answered_at_once(&app, 0..8).await;
-    tokio::time::sleep(Duration::from_millis(300)).await;
+    post_callbacks_answered_at_once(&app, 0..6).await;
     let during = app.scrape().await;
-    let ended = app.wait_for_outcomes(8, Duration::from_secs(4)).await;
+    let ended = app.wait_for_outcomes(6, Duration::from_secs(5)).await;
     let ended_after = started.elapsed();
     tokio::time::sleep(Duration::from_millis(300)).await;
     let settled = app.scrape().await;
 
-    // Assert: 2 out at once, 3 waiting their turn, 3 found no room.
-    assert_eq!(during.in_flight(), 2);
+    // Assert: 2 out at once, 2 waiting their turn, 2 found no room.
+    assert_eq!(during.in_flight(), 2, "sent in {:?}", started.elapsed());
     assert_eq!(during.attempts(), 2);
-    assert_eq!(during.outcomes().dropped, 3);
+    assert_eq!(during.outcomes().dropped, 2);
     assert_eq!(
         ended.outcomes(),
         Outcomes {
-            expired: 5,
-            dropped: 3,
+            expired: 4,
+            dropped: 2,
             ..Outcomes::default()
         }
     );
+    // The last held update was decided some 0.5 s in; an attempt not cut at its deadline
+    // would have lasted until 6 s.
     assert!(
-        ended_after < Duration::from_millis(2500),
+        ended_after < Duration::from_millis(4000),
         "attempts were not cut at the deadline: {ended_after:?}"
     );
     assert_eq!(settled.in_flight(), 0);
     // An attempt that is never answered lasts until its update's deadline, so no update
     // can make a second; a waiting one may still get a turn in its last milliseconds.
     assert!(
-        (2..=5).contains(&settled.attempts()),
+        (2..=4).contains(&settled.attempts()),
         "one attempt at most per held update: {}",
         settled.attempts()
     );

@@ -23,12 +23,31 @@ fn has_series(scrape: &Scrape, series: &str, value: &str) -> bool {
 
 #[tokio::test]
 async fn the_same_reservation_sent_to_two_replicas_at_once_is_updated_exactly_once() {
+    sent_to_two_replicas_at_once_is_updated_exactly_once(&[]).await;
+}
+
+#[tokio::test]
+async fn the_same_reservation_sent_to_two_replicas_at_once_is_updated_exactly_once_when_claims_wait_for_the_disk()
+ {
+    sent_to_two_replicas_at_once_is_updated_exactly_once(&[(
+        "APP_STORE__CLAIM_WAITS_FOR_DISK",
+        "true",
+    )])
+    .await;
+}
+
+/// 100 Reservations, each sent to both replicas at the same moment, with `settings` for
+/// both.
+async fn sent_to_two_replicas_at_once_is_updated_exactly_once(settings: &[(&str, &str)]) {
     // Arrange
     let Some(pg) = Postgres::start().await else {
         return;
     };
     let twilio = Twilio::start().await;
-    let replicas = start_together(vec![replica(&pg, &twilio, &[]), replica(&pg, &twilio, &[])]);
+    let replicas = start_together(vec![
+        replica(&pg, &twilio, settings),
+        replica(&pg, &twilio, settings),
+    ]);
     let (a, b) = (&replicas[0], &replicas[1]);
     const SENT: usize = 100;
 
