@@ -327,3 +327,58 @@ fn dropped_records_are_always_counted_and_logged_only_when_allowed() {
         "{metrics}"
     );
 }
+
+#[test]
+fn held_callbacks_are_always_counted_by_outcome_and_logged_only_when_allowed() {
+    let (lines, metrics) = capture(|metrics| {
+        CallbackHeld {
+            waited: std::time::Duration::from_millis(250),
+            room: false,
+            pending: 5_001,
+        }
+        .emit(metrics, true);
+        for _ in 0..2 {
+            CallbackHeld {
+                waited: std::time::Duration::from_millis(3),
+                room: true,
+                pending: 4_999,
+            }
+            .emit(metrics, false);
+        }
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(lines[0]["fields"]["waited_ms"], 250);
+    assert_eq!(lines[0]["fields"]["room"], false);
+    assert_eq!(lines[0]["fields"]["pending"], 5_001);
+    for series in [
+        "assignment_router_rest_callbacks_held_total{outcome=\"full\"} 1",
+        "assignment_router_rest_callbacks_held_total{outcome=\"room\"} 2",
+    ] {
+        assert!(metrics.contains(series), "{series} in {metrics}");
+    }
+}
+
+#[test]
+fn deferred_updates_are_always_counted_and_logged_only_when_allowed() {
+    let (lines, metrics) = capture(|metrics| {
+        UpdateDeferred {
+            reservation_sid: "WR0123456789abcdef0123456789abcdef",
+        }
+        .emit(metrics, true);
+        UpdateDeferred {
+            reservation_sid: "WR0123456789abcdef0123456789abcdee",
+        }
+        .emit(metrics, false);
+    });
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert_eq!(lines[0]["level"], "WARN");
+    assert_eq!(
+        lines[0]["fields"]["reservation_sid"],
+        "WR0123456789abcdef0123456789abcdef"
+    );
+    assert!(
+        metrics.contains("assignment_router_outbox_deferrals_total 2"),
+        "{metrics}"
+    );
+}
