@@ -192,29 +192,12 @@ pub struct Deliverer {
     runtime: tokio::runtime::Handle,
 }
 
-/// Decrements the pending count however the task ends, and wakes a waiting drain.
-struct PendingGuard {
-    pending: Arc<AtomicUsize>,
-    idle: Arc<Notify>,
-    room: Arc<Notify>,
-    holding: Arc<AtomicUsize>,
-    admit_below: usize,
-    metrics: Arc<Metrics>,
-}
+/// An update's task: ends it in the pending count however the task ends.
+struct PendingGuard(Deliverer);
 
 impl Drop for PendingGuard {
     fn drop(&mut self) {
-        // SeqCst here and in `wait_for_room`: of a callback starting to wait and an update
-        // ending, at least one sees the other, so no callback waits for a room it missed.
-        let left = self.pending.fetch_sub(1, Ordering::SeqCst) - 1;
-        self.metrics.updates_pending(left);
-        // Only while callbacks wait: a wake-up takes a lock.
-        if left < self.admit_below && self.holding.load(Ordering::SeqCst) > 0 {
-            self.room.notify_one();
-        }
-        if left == 0 {
-            self.idle.notify_waiters();
-        }
+        self.0.ended_one();
     }
 }
 
@@ -406,20 +389,26 @@ impl Deliverer {
             return Err(Full(max_pending));
         };
         self.metrics.updates_pending(before + 1);
-        let guard = PendingGuard {
-            pending: self.pending.clone(),
-            idle: self.idle.clone(),
-            room: self.room.clone(),
-            holding: self.holding.clone(),
-            admit_below: self.admit_below(),
-            metrics: self.metrics.clone(),
-        };
-        let this = self.clone();
+        let task = PendingGuard(self.clone());
         self.runtime.spawn(async move {
-            let _guard = guard;
-            this.deliver(update).await;
+            task.0.deliver(update).await;
         });
         Ok(())
+    }
+
+    /// An update ended: out of the pending count, waking a waiting callback or drain.
+    fn ended_one(&self) {
+        // SeqCst here and in `wait_below`: of a callback starting to wait and an update
+        // ending, at least one sees the other, so no callback waits for a room it missed.
+        let left = self.pending.fetch_sub(1, Ordering::SeqCst) - 1;
+        self.metrics.updates_pending(left);
+        // Only while callbacks wait: a wake-up takes a lock.
+        if left < self.admit_below() && self.holding.load(Ordering::SeqCst) > 0 {
+            self.room.notify_one();
+        }
+        if left == 0 {
+            self.idle.notify_waiters();
+        }
     }
 
     /// Waits up to `grace` for every pending update to end; returns how many had not.
